@@ -1,0 +1,65 @@
+// swift-tools-version: 6.1
+// Earshot — synthetic deployment validation for voice networks.
+//
+// Layering (DESIGN §1): pure protocol targets at the bottom do no I/O and read no clock;
+// I/O targets (NIO, GRDB, Hummingbird) drive them; executables are thin.
+// `ArchitectureTests` reads `swift package dump-package` and fails when a pure target
+// depends on NIOPosix, GRDB, Hummingbird or AsyncHTTPClient.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "earshot",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "earshot", targets: ["earshot"]),
+        .library(name: "SIPCore", targets: ["SIPCore"]),
+        .library(name: "SDP", targets: ["SDP"]),
+        .library(name: "RTPCore", targets: ["RTPCore"]),
+        .library(name: "CallQuality", targets: ["CallQuality"]),
+        .library(name: "Pcap", targets: ["Pcap"]),
+        .library(name: "RTPAnalysis", targets: ["RTPAnalysis"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+    ],
+    targets: [
+        // MARK: pure protocol kernel
+        .target(
+            name: "SIPCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .target(name: "SDP", swiftSettings: strict),
+        .target(name: "RTPCore", swiftSettings: strict),
+        .target(name: "CallQuality", swiftSettings: strict),
+        .target(name: "Pcap", swiftSettings: strict),
+        .target(name: "RTPAnalysis", dependencies: ["Pcap", "RTPCore", "CallQuality"], swiftSettings: strict),
+
+        // MARK: command line
+        .target(
+            name: "EarshotCLI",
+            dependencies: [
+                "SIPCore", "SDP", "RTPCore", "CallQuality", "Pcap", "RTPAnalysis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "earshot", dependencies: ["EarshotCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: strict),
+
+        // MARK: tests
+        .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "SDPTests", dependencies: ["SDP"], swiftSettings: strict),
+        .testTarget(name: "RTPCoreTests", dependencies: ["RTPCore"], swiftSettings: strict),
+        .testTarget(name: "CallQualityTests", dependencies: ["CallQuality"], swiftSettings: strict),
+        .testTarget(name: "PcapTests", dependencies: ["Pcap"], swiftSettings: strict),
+        .testTarget(name: "RTPAnalysisTests", dependencies: ["RTPAnalysis", "Pcap", "RTPCore", "CallQuality"], swiftSettings: strict),
+        .testTarget(name: "EarshotCLITests", dependencies: ["EarshotCLI", "earshot"], swiftSettings: strict),
+        .testTarget(name: "ArchitectureTests", swiftSettings: strict),
+    ]
+)

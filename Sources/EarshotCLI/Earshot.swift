@@ -1,0 +1,23 @@
+import ArgumentParser
+
+/// The `earshot` console: stand-alone tools for a voice engineer, and (later) the operator's
+/// client of the organizer's HTTP API. Every command that prints data takes `--format json`.
+public struct Earshot: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "earshot",
+        abstract: "Synthetic deployment validation for voice networks.",
+        discussion: """
+            Stand-alone tools: score a call with the ITU-T G.107 E-model (mos), parse a SIP \
+            message (sip parse), analyse RTP streams in a capture (pcap analyze).
+            """,
+        version: EarshotVersion.string,
+        subcommands: [
+        ]
+    )
+
+    public init() {}
+}
+
+public enum EarshotVersion {
+    public static let string = "0.1.0"
+}

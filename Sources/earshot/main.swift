@@ -1,0 +1,4 @@
+import ArgumentParser
+import EarshotCLI
+
+await Earshot.main()

@@ -1,0 +1,1 @@
+// Tests for CallQuality live beside this file.

@@ -1,0 +1,1 @@
+// Tests for EarshotCLI live beside this file.

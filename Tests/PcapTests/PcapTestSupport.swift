@@ -1,0 +1,1 @@
+// Tests for Pcap live beside this file.

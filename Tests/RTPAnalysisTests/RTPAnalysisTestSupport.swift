@@ -1,0 +1,1 @@
+// Tests for RTPAnalysis live beside this file.

@@ -1,0 +1,1 @@
+// Tests for RTPCore live beside this file.

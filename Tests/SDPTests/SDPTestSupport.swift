@@ -1,0 +1,1 @@
+// Tests for SDP live beside this file.

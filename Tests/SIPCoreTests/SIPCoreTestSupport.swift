@@ -1,0 +1,1 @@
+// Tests for SIPCore live beside this file.
