@@ -185,19 +185,14 @@ import Testing
         #expect(error?.rawValue == 2)
     }
 
-    /// Known gap: errors ArgumentParser raises itself while parsing (an unknown option, an
-    /// option without its value) exit 64, not 2. Only the root's `main` can map them; the
-    /// expectation fails — as a known issue — until it does, and then this must be updated.
-    @Test func parserErrorsShouldExitTwo() {
+    /// Errors ArgumentParser raises itself while parsing (an unknown option, an option without
+    /// its value) are mapped to exit 2 by `main`, like the command's own range checks.
+    @Test func parserErrorsExitTwo() throws {
         for arguments in [["--codec", "PCMU", "--loss", "1", "--delay", "0", "--bogus"], ["--codec", "PCMU", "--loss"]] {
-            do {
-                _ = try Earshot.parseAsRoot(["mos"] + arguments)
-                Issue.record("\(arguments) parsed")
-            } catch {
-                withKnownIssue("ArgumentParser parse errors exit 64 (EX_USAGE); main must map them to 2") {
-                    #expect(Earshot.exitCode(for: error).rawValue == 2)
-                }
-            }
+            let run = try Self.runBinary(["mos"] + arguments)
+            #expect(run.status == 2, "\(arguments)")
+            #expect(run.stdout.isEmpty)
+            #expect(run.stderr.contains("Error:"), "\(run.stderr)")
         }
     }
 
@@ -233,23 +228,7 @@ import Testing
         return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
     }
 
-    /// The scaffold's `main.swift` calls `await Earshot.main()` from top-level code, which
-    /// resolves to the *synchronous* `ParsableCommand.main()`; that refuses an async root in
-    /// debug builds. Recorded as a known issue while it lasts, so the binary checks below
-    /// start running by themselves once it is fixed.
-    static func binaryRuns() throws -> Bool {
-        let probe = try runBinary(["mos", "--codec", "PCMU", "--loss", "0", "--delay", "0"])
-        if probe.stderr.contains("needs availability annotation") {
-            withKnownIssue("earshot main.swift picks the synchronous main(); the async root refuses to run") {
-                Issue.record(Comment(rawValue: probe.stderr))
-            }
-            return false
-        }
-        return true
-    }
-
     @Test func binaryPrintsJSONAndExitsZero() throws {
-        guard try Self.binaryRuns() else { return }
         let run = try Self.runBinary(["mos", "--codec", "PCMU", "--loss", "2", "--rtt", "200", "--jb", "60", "--format", "json"])
         #expect(run.status == 0)
         #expect(run.stderr.isEmpty)
@@ -259,7 +238,6 @@ import Testing
     }
 
     @Test func binaryOutOfRangeExitsTwoWithMessageOnStderr() throws {
-        guard try Self.binaryRuns() else { return }
         let run = try Self.runBinary(["mos", "--codec", "PCMU", "--loss", "120", "--delay", "0"])
         #expect(run.status == 2)
         #expect(run.stdout.isEmpty)
