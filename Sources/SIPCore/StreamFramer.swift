@@ -11,15 +11,15 @@
 /// `next()` until it returns `nil`. The events do not depend on how the stream was split into
 /// chunks. Datagram transports do not need it: one UDP datagram is one message.
 ///
-/// Memory is bounded: once `next()` has returned `nil`, at most one partial message is buffered,
-/// and a partial message is never allowed to grow past `maximumHeaderSectionSize` (before its
-/// header section ends) or `maximumMessageSize` (after, as declared by its Content-Length) —
-/// the framer fails as soon as the limit is known to be exceeded, without waiting for the bytes.
+/// Memory is bounded: once `next()` has returned `nil`, what stays buffered is one partial
+/// message, shorter than `maximumHeaderSectionSize` while its header section is incomplete and
+/// than `maximumMessageSize` after. `next()` fails as soon as a limit is known to be exceeded —
+/// a Content-Length that is too large fails before one byte of the body has arrived.
 ///
 /// **Errors are final.** After `next()` throws, the framer has failed: it drops its buffer,
 /// ignores further input and throws the same error from every later `next()`. Once a message's
 /// length is in doubt there is no way to find the next message boundary, so the transport must
-/// close the connection (after answering 400 where it can, RFC 3261 §18.3).
+/// close the connection.
 public struct SIPStreamFramer: Sendable {
     public enum Event: Hashable, Sendable {
         /// The exact bytes of one message, start-line through the end of the body.

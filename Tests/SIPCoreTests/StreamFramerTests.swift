@@ -208,6 +208,27 @@ struct StreamFramerTests {
         #expect(outcome.buffered == 50)  // the partial BYE waits
     }
 
+    @Test func arbitraryStreamsFrameIdenticallyHoweverSplit() {
+        // Streams stitched from whole messages, keep-alives, stray CR/LF and cut-off messages
+        // (which desynchronise the framing): whatever happens must not depend on the split.
+        let pieces: [[UInt8]] = [
+            Self.invite, Self.ok, Self.bye, Self.message, Self.ping, Self.pong,
+            Array("\r".utf8), Array("\n".utf8), Array("\r\n\r".utf8),
+            Array(Self.invite.prefix(300)), Array(Self.ok.prefix(17)), Array(Self.message.suffix(40)),
+            Self.request("Content-Length: 3\r\n", body: "abc"), Self.request("l: 2\r\n"),
+        ]
+        var outcomes: Set<String> = []
+        for seed in UInt64(1)...30 {
+            var generator = SplitMix64(state: seed)
+            let stream = (0..<Int.random(in: 1...12, using: &generator)).map { _ in
+                pieces.randomElement(using: &generator)!
+            }
+            let outcome = Self.frameEveryWay(stream)
+            outcomes.insert(outcome.error.map { "\($0.code)" } ?? "ok")
+        }
+        #expect(outcomes.count >= 2)  // the seeds reach both clean streams and failures
+    }
+
     @Test func theSplitGeneratorIsDeterministicAndSplits() {
         var a = SplitMix64(state: 0)
         #expect(a.next() == 0xE220_A839_7B1D_CDAF)  // SplitMix64 reference output for seed 0

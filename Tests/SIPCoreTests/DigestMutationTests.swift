@@ -1,0 +1,80 @@
+import SIPCore
+import Testing
+
+/// Seeded mutations of valid header values: whatever parses must serialize and parse back
+/// equal, and nothing may crash. Reproducible: a failure names its seed.
+@Suite("Digest parsers under mutated input")
+struct DigestMutationTests {
+    /// Bytes that matter to the grammar, plus some that never should appear.
+    static let interesting = Array(#"""\,= ;:"aZ09-~/@"#.utf8) + [0x0D, 0x0A, 0x09, 0x00, 0x7F, 0xC3, 0xFF]
+
+    static func mutate(_ input: [UInt8], seed: UInt64) -> [UInt8] {
+        var generator = StreamFramerTests.SplitMix64(state: seed)
+        var bytes = input
+        for _ in 0..<Int.random(in: 1...4, using: &generator) {
+            let position = Int.random(in: 0...bytes.count, using: &generator)
+            let byte = interesting.randomElement(using: &generator)!
+            switch Int.random(in: 0..<3, using: &generator) {
+            case 0: bytes.insert(byte, at: position)
+            case 1 where position < bytes.count: bytes[position] = byte
+            default: if position < bytes.count { bytes.remove(at: position) }
+            }
+        }
+        return bytes
+    }
+
+    @Test func mutatedChallengesRoundTripOrFailCleanly() throws {
+        let seeds: [[UInt8]] = [
+            Array(DigestChallengeTests.rfc2617Challenge.utf8),
+            Array(DigestComputationTests.rfc7616Challenge(algorithm: "SHA-256-sess").utf8),
+            Array(#"Digest realm="a\"b", domain="sip:x sip:y", nonce="n", stale=true, userhash=false, x=y"#.utf8),
+        ]
+        var parsed = 0
+        var rejected = 0
+        for (index, original) in seeds.enumerated() {
+            for seed in UInt64(0)..<1500 {
+                let input = Self.mutate(original, seed: seed &+ UInt64(index) << 32)
+                do {
+                    let challenge = try DigestChallenge(parsing: input)
+                    parsed += 1
+                    let reparsed = try DigestChallenge(parsing: challenge.description)
+                    #expect(reparsed == challenge, "seed \(seed) of \(index)")
+                    #expect(challenge.encodedSize == challenge.description.utf8.count)
+                } catch {
+                    rejected += 1
+                }
+            }
+        }
+        // Both outcomes are exercised, or the test proves nothing.
+        #expect(parsed > 300)
+        #expect(rejected > 300)
+    }
+
+    @Test func mutatedCredentialsRoundTripOrFailCleanly() throws {
+        let seeds: [[UInt8]] = [
+            Array(DigestCredentialsTests.rfc2617Authorization.utf8),
+            Array(
+                DigestComputationTests.rfc7616Authorization(
+                    algorithm: "SHA-256", response: "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"
+                ).utf8
+            ),
+        ]
+        var parsed = 0
+        var rejected = 0
+        for (index, original) in seeds.enumerated() {
+            for seed in UInt64(0)..<1500 {
+                let input = Self.mutate(original, seed: seed &+ UInt64(index) << 32)
+                do {
+                    let credentials = try DigestCredentials(parsing: input)
+                    parsed += 1
+                    let reparsed = try DigestCredentials(parsing: credentials.description)
+                    #expect(reparsed == credentials, "seed \(seed) of \(index)")
+                } catch {
+                    rejected += 1
+                }
+            }
+        }
+        #expect(parsed > 300)
+        #expect(rejected > 300)
+    }
+}
