@@ -266,7 +266,7 @@ enum AuthParamGrammar {
             output.append(contentsOf: value.utf8)
         }
 
-        /// Writes a quoted-string, escaping `"` and `\`. CR and LF, which no quoted-string can
+        /// Writes a quoted-string, escaping `"`, `\` and control characters. CR and LF, which no quoted-string can
         /// carry (RFC 3261 §25.1 quoted-pair excludes them), are written as SP so that a value
         /// can never inject a header line.
         mutating func quoted(_ name: String, _ value: String) {
@@ -276,7 +276,9 @@ enum AuthParamGrammar {
             output.append(quote)
             for byte in value.utf8 {
                 switch byte {
-                case quote, backslash:
+                case quote, backslash, 0x00..<tab, 0x0B, 0x0C, 0x0E..<0x20, 0x7F:
+                    // qdtext has no room for these; quoted-pair does (a parsed `"\<NUL>"` must
+                    // serialize to something that parses back).
                     output.append(backslash)
                     output.append(byte)
                 case cr, lf:

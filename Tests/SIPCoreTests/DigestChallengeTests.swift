@@ -85,6 +85,14 @@ struct DigestChallengeTests {
         #expect(challenge.description == #"Digest realm="say \"hi\" \\ o", nonce="line one two""#)
     }
 
+    @Test func escapedControlCharactersStayEscaped() throws {
+        // quoted-pair admits %x00-09 / %x0B-0C / %x0E-7F; qdtext does not, so they go back escaped.
+        let challenge = try DigestChallenge(parsing: "Digest realm=\"a\\\u{00}b\\\u{7F}\", nonce=\"n\"")
+        #expect(challenge.realm == "a\u{00}b\u{7F}")
+        #expect(challenge.description == "Digest realm=\"a\\\u{00}b\\\u{7F}\", nonce=\"n\"")
+        #expect(try DigestChallenge(parsing: challenge.description) == challenge)
+    }
+
     @Test func utf8InsideQuotes() throws {
         let challenge = try DigestChallenge(parsing: #"Digest realm="Zürich — Büro", nonce="n", charset=utf-8"#)
         #expect(challenge.realm == "Zürich — Büro")

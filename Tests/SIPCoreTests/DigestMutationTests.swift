@@ -49,7 +49,7 @@ struct DigestMutationTests {
         let originals: [[UInt8]] = [
             Array(DigestChallengeTests.rfc2617Challenge.utf8),
             Array(DigestComputationTests.rfc7616Challenge(algorithm: "SHA-256-sess").utf8),
-            Array(#"Digest realm="a\"b", domain="sip:x sip:y", nonce="n", stale=true, userhash=false, x=y"#.utf8),
+            Array(#"Digest realm="a\"b", domain="sip:x sip:y", nonce="back\\slash", stale=true, userhash=false, x=y"#.utf8),
         ]
         let (parsed, rejected) = Self.exercise(originals) { input in
             guard let challenge = try? DigestChallenge(parsing: input) else { return nil }
@@ -64,6 +64,7 @@ struct DigestMutationTests {
     @Test func mutatedCredentialsRoundTripOrFailCleanly() {
         let originals: [[UInt8]] = [
             Array(DigestCredentialsTests.rfc2617Authorization.utf8),
+            Array(#"Digest username="o\"neil\\x", realm="r", nonce="n", uri="sip:a@b", response="00000000000000000000000000000000""#.utf8),
             Array(
                 DigestComputationTests.rfc7616Authorization(
                     algorithm: "SHA-256", response: "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"
