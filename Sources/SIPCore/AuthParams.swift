@@ -266,9 +266,9 @@ enum AuthParamGrammar {
             output.append(contentsOf: value.utf8)
         }
 
-        /// Writes a quoted-string, escaping `"`, `\` and control characters. CR and LF, which no quoted-string can
-        /// carry (RFC 3261 §25.1 quoted-pair excludes them), are written as SP so that a value
-        /// can never inject a header line.
+        /// Writes a quoted-string, escaping `"`, `\` and control characters. CR and LF, which no
+        /// quoted-string can carry (RFC 3261 §25.1 quoted-pair excludes them), are written as SP
+        /// so that a value can never inject a header line.
         mutating func quoted(_ name: String, _ value: String) {
             separator()
             output.append(contentsOf: name.utf8)
