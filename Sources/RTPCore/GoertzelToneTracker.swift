@@ -45,6 +45,17 @@ public struct ToneTracker: Sendable {
         public var longestGapMs: Double
         public var verdict: Verdict
 
+        public init(frames: Int, framesWithTone: Int, fraction: Double, firstToneFrame: Int?,
+                    longestGapFrames: Int, longestGapMs: Double, verdict: Verdict) {
+            self.frames = frames
+            self.framesWithTone = framesWithTone
+            self.fraction = fraction
+            self.firstToneFrame = firstToneFrame
+            self.longestGapFrames = longestGapFrames
+            self.longestGapMs = longestGapMs
+            self.verdict = verdict
+        }
+
         enum CodingKeys: String, CodingKey {
             case frames
             case framesWithTone = "frames_with_tone"
