@@ -7,8 +7,9 @@
 /// finds the segment with a leading-zero count instead of the original linear search.
 ///
 /// Hand checks against the G.711 tables (Table 1a/2a, decoder outputs scaled to 16 bits):
-/// * µ-law 0xFF and 0x7F are +0 and −0 → 0; 0x80 (segment 7, step 0 inverted) → +8031·4
-///   = 32124; 0x00 → −32124; 0xEF → 132 (segment 1's first value, 33·4).
+/// * µ-law codes are transmitted inverted: 0xFF and 0x7F are +0 and −0 → 0; 0x80 (inverted
+///   0x7F: positive, segment 7, step 15) → +8031·4 = 32124; 0x00 → −32124; 0xEF (inverted
+///   0x10: segment 1, step 0) → 33·4 = 132.
 /// * A-law 0xD5 (1 000 0000 after the even-bit inversion) → +1·8 = 8, 0x55 → −8;
 ///   0xAA (1 111 1111) → +4032·8 = 32256; 0x2A → −32256.
 public enum G711Law: Sendable, Hashable, CaseIterable {

@@ -35,9 +35,12 @@
 ///
 /// Duplicates (by sequence number) are neither played twice nor discarded twice: they are
 /// counted apart and ignored. A packet more than 1024 sequence numbers older than the
-/// newest is scheduled without a duplicate check (it is late in any sane buffer). When a packet's relative delay jumps
-/// by more than 10 s (a timestamp discontinuity, e.g. a sender restart) the schedule is
-/// re-anchored on it, as a real buffer would flush and restart (`resets`).
+/// newest is scheduled without a duplicate check (it is late in any sane buffer). When the
+/// newest packet's relative delay differs from the playout offset by more than 10 s (a
+/// timestamp discontinuity, e.g. a sender restart) the schedule is re-anchored on it, as a
+/// real buffer would flush and restart (`resets`). There is no clock-drift compensation:
+/// with a fixed buffer, sender/receiver clock skew slowly changes the buffer delay, as it
+/// would in a real fixed buffer.
 public struct JitterBufferEmulator: Sendable {
     /// How the playout offset is chosen. Options may grow, hence a struct.
     public struct Mode: Sendable, Hashable {

@@ -436,7 +436,8 @@ extension ReceiverStatistics {
         public var firstArrivalNanoseconds: Int64?
         public var lastArrivalNanoseconds: Int64?
         /// Arrivals A.1 did not accept: probation runs that broke off, large jumps that were
-        /// not followed, packets more than `maxMisorder` late.
+        /// not followed, packets `maxMisorder` or more behind the highest — including a packet
+        /// still held (on probation, or a jump awaiting its successor).
         public var packetsRejected: Int
         /// A.1 re-syncs (restarts of the sequence numbering within the SSRC).
         public var sequenceResyncs: Int

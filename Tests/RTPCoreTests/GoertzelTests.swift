@@ -58,6 +58,16 @@ private func mix(_ generators: [TestSignalGenerator], gain: Double) -> (Int64) -
         }
     }
 
+    @Test func tenPartyMixStillCarriesEveryTone() {
+        let present = (0..<10).map(IdentifyingTone.frequency(slot:))
+        let frames = received(.muLaw, frames: Self.cycleFrames, mix(present.map { TestSignalGenerator(toneFrequency: $0) }, gain: 0.3))
+        for frequency in present {
+            let detector = GoertzelDetector(frequency: Double(frequency))
+            #expect(frames.allSatisfy(detector.detects(in:)), "\(frequency) Hz should be heard")
+            #expect(frames.map { detector.measure($0).share }.min()! > 0.08)
+        }
+    }
+
     @Test func anotherParticipantsToneIsNotMistakenForOurs() {
         let frames = received(.muLaw, frames: Self.cycleFrames) { TestSignalGenerator(toneFrequency: 1750).frame(startingAt: $0) }
         for frequency in IdentifyingTone.frequencies where frequency != 1750 {
