@@ -62,33 +62,34 @@ public struct RTCPExtendedReport: Hashable, Sendable, RTCPPacketBody {
 
         var encodedSize: Int { 4 + contentSize }
 
+        /// The block header's BT and type-specific octets (reserved octets are written as zero).
+        private var typeOctets: (type: UInt8, typeSpecific: UInt8) {
+            switch self {
+            case .receiverReferenceTime: (Self.receiverReferenceTimeType, 0)
+            case .dlrr: (Self.dlrrType, 0)
+            case .voipMetrics: (Self.voipMetricsType, 0)
+            case .unknown(let type, let typeSpecific, _): (type, typeSpecific)
+            }
+        }
+
         func encode(into buffer: inout [UInt8]) {
-            let words = UInt16(truncatingIfNeeded: contentSize / 4)
+            let (type, typeSpecific) = typeOctets
+            buffer.append(type)
+            buffer.append(typeSpecific)
+            buffer.appendBigEndian(UInt16(truncatingIfNeeded: contentSize / 4))
             switch self {
             case .receiverReferenceTime(let time):
-                buffer.append(Self.receiverReferenceTimeType)
-                buffer.append(0)
-                buffer.appendBigEndian(words)
                 buffer.appendBigEndian(time.seconds)
                 buffer.appendBigEndian(time.fraction)
             case .dlrr(let subBlocks):
-                buffer.append(Self.dlrrType)
-                buffer.append(0)
-                buffer.appendBigEndian(words)
                 for subBlock in subBlocks {
                     buffer.appendBigEndian(subBlock.ssrc)
                     buffer.appendBigEndian(subBlock.lastReceiverReport)
                     buffer.appendBigEndian(subBlock.delaySinceLastReceiverReport)
                 }
             case .voipMetrics(let metrics):
-                buffer.append(Self.voipMetricsType)
-                buffer.append(0)
-                buffer.appendBigEndian(words)
                 metrics.encodeContent(into: &buffer)
-            case .unknown(let type, let typeSpecific, let body):
-                buffer.append(type)
-                buffer.append(typeSpecific)
-                buffer.appendBigEndian(words)
+            case .unknown(_, _, let body):
                 buffer.append(contentsOf: body)
                 buffer.appendZeros(roundedUpToWord(body.count) - body.count)
             }
