@@ -60,6 +60,16 @@ public struct RTCPHeader: Hashable, Sendable {
         try self.init(parsing: bytes[...])
     }
 
+    /// Whether a datagram on a port shared by RTP and RTCP is RTCP (RFC 5761 §4): version 2 and a
+    /// second octet in 192–223, the range RTP payload types 64–95 (with either marker value) are
+    /// kept out of. Only the first two octets are looked at.
+    public static func isRTCP(_ datagram: ArraySlice<UInt8>) -> Bool {
+        guard datagram.count >= 2, datagram[datagram.startIndex] >> 6 == 2 else { return false }
+        return (192...223).contains(datagram[datagram.startIndex + 1])
+    }
+
+    public static func isRTCP(_ datagram: [UInt8]) -> Bool { isRTCP(datagram[...]) }
+
     /// Octets of the whole packet, header and padding included.
     public var packetSize: Int { (Int(length) + 1) * 4 }
 

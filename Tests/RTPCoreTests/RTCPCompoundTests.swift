@@ -118,6 +118,16 @@ struct RTCPCompoundTests {
         #expect(out == Array(Self.paddedGoodbye.prefix(4)))
     }
 
+    @Test func demultiplexingRTPAndRTCPOnOnePort() {
+        // RFC 5761 §4
+        #expect(RTCPHeader.isRTCP(RTCPReportsTests.receiverReport))
+        #expect(RTCPHeader.isRTCP(Self.pictureLoss))
+        #expect(!RTCPHeader.isRTCP(RTPPacketTests.plain))  // v=2, m=1, pt=0: second octet 0x80
+        #expect(!RTCPHeader.isRTCP([0x80, 0xE0]))  // 224: marker + PT 96, a dynamic RTP type
+        #expect(!RTCPHeader.isRTCP([0x40, 0xC9]))  // version 1
+        #expect(!RTCPHeader.isRTCP([0x80]))
+    }
+
     // MARK: A.2 validity and framing errors
 
     @Test func truncatedHeader() {
