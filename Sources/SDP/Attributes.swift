@@ -43,13 +43,13 @@ public struct RTPMap: Hashable, Sendable {
     /// Parses the attribute value (after `rtpmap:`). Surrounding spaces are tolerated.
     public init?(value: String) {
         let fields = value.split(separator: " ", omittingEmptySubsequences: true)
-        guard fields.count == 2, let pt = UInt8(fields[0]), pt < 128 else { return nil }
+        guard fields.count == 2, let pt = Parsing.decimal(fields[0]), pt < 128 else { return nil }
         let parts = fields[1].split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count >= 2, !parts[0].isEmpty, let rate = Int(parts[1]), rate > 0,
+        guard parts.count >= 2, !parts[0].isEmpty, let rate = Parsing.decimal(parts[1]), rate > 0, rate <= UInt32.max,
             parts.count < 3 || !parts[2].isEmpty
         else { return nil }
         self.init(
-            payloadType: pt, encodingName: String(parts[0]), clockRate: rate,
+            payloadType: UInt8(pt), encodingName: String(parts[0]), clockRate: Int(rate),
             encodingParameters: parts.count == 3 ? String(parts[2]) : nil)
     }
 

@@ -57,18 +57,20 @@ public enum HostAddress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Letters, digits, `-`, `.` and `_` with at least one letter (so that a malformed
+    /// numeric address is not mistaken for a name).
     static func isDomainName(_ text: some StringProtocol) -> Bool {
-        var sawNonNumeric = false
+        var sawLetter = false
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."): continue
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "-"), UInt8(ascii: "_"):
-                sawNonNumeric = true
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "_"):
+                continue
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"):
+                sawLetter = true
             default: return false
             }
         }
-        return sawNonNumeric
+        return sawLetter
     }
 
     /// An IPv4 address in network order (`value >> 24` is the first octet).

@@ -63,10 +63,11 @@ public struct SDPError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidMedia = Code(.invalidMedia)
         /// A port (in `m=` or `a=rtcp`) or port count that is not a number in range.
         public static let invalidPort = Code(.invalidPort)
-        /// A format on an RTP `m=` line (or in `a=rtpmap`) that is not 0...127.
+        /// A format on an RTP `m=` line that is not a number in 0...127.
         public static let invalidPayloadType = Code(.invalidPayloadType)
         /// `a=` with an empty or non-token name, or a malformed value of an attribute this
-        /// module interprets (`rtpmap`, `fmtp`, `ptime`, `maxptime`, `rtcp`).
+        /// module interprets (`rtpmap` — including a payload type beyond 127 —, `fmtp`,
+        /// `ptime`, `maxptime`, `rtcp`).
         public static let invalidAttribute = Code(.invalidAttribute)
 
         public var description: String { base.rawValue }

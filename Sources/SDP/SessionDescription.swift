@@ -23,8 +23,8 @@ public struct SessionDescription: Hashable, Sendable {
     /// `o=<username> <sess-id> <sess-version> <nettype> <addrtype> <unicast-address>` — §5.2
     public var origin: SessionOrigin
     /// `s=<session name>` — §5.3. RFC 8866 asks for at least one character (`s=-` when there
-    /// is nothing to say); an empty value is accepted on input because RFC 3264's and
-    /// RFC 4317's own examples carry one.
+    /// is nothing to say; RFC 3264 and RFC 4317 write a single space). An empty value is
+    /// accepted on input because peers send it; nothing is lost by reading it.
     public var sessionName: String
     /// `i=<session description>` — §5.4
     public var information: String?
@@ -241,15 +241,16 @@ public struct Attribute: Hashable, Sendable {
 /// media-field = %s"m" "=" media SP port ["/" integer] SP proto 1*(SP fmt) CRLF
 /// ```
 public struct MediaDescription: Hashable, Sendable {
-    /// `audio`, `video`, `text`, `application`, `image`, ... (a token, kept as written).
+    /// `media = token` — `audio`, `video`, `text`, `application`, `image`, ... as written.
     public var media: String
-    /// Transport port; 0 rejects or disables the stream (RFC 3264 §5.1, §6, §8.2).
+    /// `port = 1*DIGIT` — the transport port; 0 rejects or disables the stream
+    /// (RFC 3264 §5.1, §6, §8.2).
     public var port: UInt16
     /// `m=<media> <port>/<number of ports>`.
     public var portCount: Int?
-    /// `RTP/AVP`, `RTP/SAVP`, `udp`, ...
+    /// `proto = token *("/" token)` — `RTP/AVP`, `RTP/SAVP`, `udp`, ...
     public var proto: String
-    /// Media formats; for RTP transports the payload type numbers as written.
+    /// `fmt = token` — media formats; for RTP transports the payload type numbers as written.
     public var formats: [String]
     /// `i=<media title>`
     public var information: String?
@@ -290,6 +291,6 @@ public struct MediaDescription: Hashable, Sendable {
 
     /// The formats as RTP payload types (those that are numbers in 0...127).
     public var payloadTypes: [UInt8] {
-        formats.compactMap { UInt8($0) }.filter { $0 < 128 }
+        formats.compactMap { Parsing.decimal($0[...]) }.filter { $0 < 128 }.map { UInt8($0) }
     }
 }

@@ -243,6 +243,7 @@ import Testing
         #expect(sdp.media[0].portCount == 2)
         #expect(sdp.media[1].formats == ["webrtc-datachannel"])
         #expect(!sdp.media[1].isRTP)
+        #expect(sdp.media[1].payloadTypes.isEmpty)
         #expect(sdp.media[2].formats == ["*"])
         #expect(sdp.serialize() == text)
     }
@@ -337,6 +338,8 @@ import Testing
         #expect(HostAddress("host.example.com")?.addressType == "IP4")
         #expect(HostAddress("10.0.0.256") == nil)  // numeric but not an address: not a name either
         #expect(HostAddress("bad host") == nil)
+        #expect(HostAddress("-") == nil)  // a name needs a letter
+        #expect(HostAddress("my-host_1.example") == .domainName("my-host_1.example"))
         #expect(HostAddress("::")?.isUnspecified == true)
         #expect(HostAddress("ff02::1")?.isMulticast == true)
         #expect(HostAddress("224.0.0.1")?.isMulticast == true)
