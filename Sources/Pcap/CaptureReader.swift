@@ -1,6 +1,7 @@
 /// One packet record of a capture file, before any protocol decoding.
 public struct CapturedPacket: Hashable, Sendable {
-    /// 1-based position among the file's packets — the number Wireshark shows as `frame.number`.
+    /// 1-based position among the file's packets — Wireshark's `frame.number`, except that
+    /// Wireshark also numbers unknown and custom pcapng blocks as frames of their own.
     public var number: Int
     /// Nil only for pcapng Simple Packet Blocks, which carry no timestamp.
     public var timestamp: CaptureTimestamp?

@@ -1,6 +1,6 @@
 /// A UDP datagram found in a capture: what the RTP analysis works on.
 public struct UDPDatagram: Hashable, Sendable {
-    /// The packet's `CapturedPacket.number` (1-based, as Wireshark numbers frames).
+    /// The packet's `CapturedPacket.number` (1-based).
     public var packetNumber: Int
     /// Nil only for pcapng Simple Packet Blocks.
     public var timestamp: CaptureTimestamp?
