@@ -12,6 +12,7 @@ public struct Earshot: AsyncParsableCommand {
             """,
         version: EarshotVersion.string,
         subcommands: [
+            MOSCommand.self,
             SIPCommand.self,
         ]
     )

@@ -1,1 +1,0 @@
-// Tests for CallQuality live beside this file.

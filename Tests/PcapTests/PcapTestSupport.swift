@@ -1,1 +1,0 @@
-// Tests for Pcap live beside this file.

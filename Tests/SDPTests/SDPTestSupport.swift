@@ -1,1 +1,0 @@
-// Tests for SDP live beside this file.
