@@ -1,45 +1,52 @@
 /// The identity of a header field: case-insensitive, with compact forms mapped to their long
 /// names (RFC 3261 §7.3.3, §20), so `v`, `VIA` and `Via` are the same name.
-///
-/// `canonical` is the registered spelling for known headers ("Call-ID", "CSeq") and the
-/// spelling first seen for unknown ones.
 public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
-    public let canonical: String
     /// Index into `HeaderRegistry.specs`, or -1 for an unknown header.
     let id: Int
-    /// Lower-cased name; the identity of unknown headers.
-    let key: String
+    /// For unknown headers only: the spelling first seen and its lower-cased form (the
+    /// identity). Known headers carry nothing to retain, which keeps parsing cheap.
+    private let custom: Custom?
 
-    public init(_ name: String) {
-        let bytes = Array(name.utf8)
-        if let id = HeaderRegistry.lookup(bytes[...]) {
-            self.init(known: id)
-        } else {
-            self.init(canonical: name, id: -1, key: name.lowercased())
+    private final class Custom: Sendable {
+        let spelling: String
+        let key: String
+        init(_ spelling: String) {
+            self.spelling = spelling
+            self.key = spelling.lowercased()
         }
     }
 
-    private init(canonical: String, id: Int, key: String) {
-        self.canonical = canonical
+    public init(_ name: String) {
+        if let id = Array(name.utf8).withUnsafeBufferPointer({ HeaderRegistry.lookup($0) }) {
+            self.init(known: id)
+        } else {
+            self.init(id: -1, custom: Custom(name))
+        }
+    }
+
+    private init(id: Int, custom: Custom?) {
         self.id = id
-        self.key = key
+        self.custom = custom
     }
 
     public init(stringLiteral value: String) { self.init(value) }
 
-    init(known id: Int) {
-        self.init(canonical: HeaderRegistry.specs[id].canonical, id: id, key: HeaderRegistry.specs[id].lowercased)
-    }
+    init(known id: Int) { self.init(id: id, custom: nil) }
 
-    /// From received bytes (a token); no allocation for known names.
-    init(bytes: ArraySlice<UInt8>) {
-        if let id = HeaderRegistry.lookup(bytes) {
+    /// A parsed name: the bytes `range` of `buffer`, looked up without making a slice.
+    init(_ buffer: [UInt8], _ range: Range<Int>) {
+        if let id = buffer.withUnsafeBufferPointer({ HeaderRegistry.lookup(UnsafeBufferPointer(rebasing: $0[range])) }) {
             self.init(known: id)
         } else {
-            let written = String(decoding: bytes, as: UTF8.self)
-            self.init(canonical: written, id: -1, key: written.lowercased())
+            self.init(id: -1, custom: Custom(String(decoding: buffer[range], as: UTF8.self)))
         }
     }
+
+
+
+    /// The registered spelling for known headers ("Call-ID", "CSeq"), the spelling first seen
+    /// for unknown ones.
+    public var canonical: String { custom?.spelling ?? HeaderRegistry.specs[id].canonical }
 
     public var description: String { canonical }
 
@@ -60,12 +67,12 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible, Expres
     public var isSingleValued: Bool { id >= 0 && HeaderRegistry.specs[id].isSingle }
 
     public static func == (lhs: SIPHeaderName, rhs: SIPHeaderName) -> Bool {
-        lhs.id == rhs.id && (lhs.id >= 0 || lhs.key == rhs.key)
+        lhs.id == rhs.id && (lhs.id >= 0 || lhs.custom?.key == rhs.custom?.key)
     }
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(id)
-        if id < 0 { hasher.combine(key) }
+        if id < 0 { hasher.combine(custom?.key) }
     }
 }
 
@@ -136,7 +143,6 @@ extension SIPHeaderName {
 enum HeaderRegistry {
     struct Spec: Sendable {
         let canonical: String
-        let lowercased: String
         let lowerBytes: [UInt8]
         let compact: UInt8?
         let isList: Bool
@@ -144,7 +150,7 @@ enum HeaderRegistry {
     }
 
     private static func spec(_ name: String, _ compact: Character? = nil, list: Bool = false, single: Bool = false) -> Spec {
-        Spec(canonical: name, lowercased: name.lowercased(), lowerBytes: Array(name.lowercased().utf8),
+        Spec(canonical: name, lowerBytes: Array(name.lowercased().utf8),
              compact: compact.map { $0.asciiValue! }, isList: list, isSingle: single)
     }
 
@@ -216,40 +222,66 @@ enum HeaderRegistry {
         specs.firstIndex { $0.canonical == canonical }!
     }
 
-    /// Registry indices grouped by name length, and by compact letter.
-    private static let byLength: [[Int]] = {
-        var table = [[Int]](repeating: [], count: 32)
-        for (i, spec) in specs.enumerated() { table[spec.lowerBytes.count].append(i) }
-        return table
-    }()
+    static let contentLengthID = index("Content-Length")
 
-    private static let byCompact: [Int] = {
-        var table = [Int](repeating: -1, count: 128)
-        for (i, spec) in specs.enumerated() {
-            if let compact = spec.compact { table[Int(compact)] = i }
+    /// Lookup tables built once from `specs`, flat so a lookup touches no nested arrays:
+    /// `candidates[firstByLength[n]..<firstByLength[n + 1]]` are the ids of names of length n,
+    /// and `names[nameStart[id]...]` their lower-cased bytes.
+    private final class Tables: Sendable {
+        let firstByLength: [Int]
+        let candidates: [Int]
+        let nameStart: [Int]
+        let names: [UInt8]
+        let byCompact: [Int]
+
+        init(_ specs: [Spec]) {
+            var nameStart: [Int] = []
+            var names: [UInt8] = []
+            for spec in specs {
+                nameStart.append(names.count)
+                names += spec.lowerBytes
+            }
+            var firstByLength = [Int](repeating: 0, count: 34)
+            var candidates: [Int] = []
+            for length in 0..<33 {
+                firstByLength[length] = candidates.count
+                candidates += specs.indices.filter { specs[$0].lowerBytes.count == length }
+            }
+            firstByLength[33] = candidates.count
+            var byCompact = [Int](repeating: -1, count: 128)
+            for (i, spec) in specs.enumerated() {
+                if let compact = spec.compact { byCompact[Int(compact)] = i }
+            }
+            self.firstByLength = firstByLength
+            self.candidates = candidates
+            self.nameStart = nameStart
+            self.names = names
+            self.byCompact = byCompact
         }
-        return table
-    }()
+    }
+
+    private static let tables = Tables(specs)
 
     /// The registry index of a header name as written (any case, long or compact form).
-    static func lookup(_ name: ArraySlice<UInt8>) -> Int? {
-        let count = name.count
+    static func lookup(_ written: UnsafeBufferPointer<UInt8>) -> Int? {
+        let count = written.count
+        guard count > 0, count < 33 else { return nil }
+        let tables = Self.tables
         if count == 1 {
-            let letter = ASCII.lower(name[name.startIndex])
+            let letter = ASCII.lower(written[0])
             guard letter < 128 else { return nil }
-            let id = byCompact[Int(letter)]
+            let id = tables.byCompact[Int(letter)]
             return id >= 0 ? id : nil
         }
-        guard count < byLength.count else { return nil }
-        candidates: for id in byLength[count] {
-            let lower = specs[id].lowerBytes
-            var j = 0
-            for byte in name {
-                if ASCII.lower(byte) != lower[j] { continue candidates }
-                j += 1
+        return tables.names.withUnsafeBufferPointer { names -> Int? in
+            candidates: for slot in tables.firstByLength[count]..<tables.firstByLength[count + 1] {
+                let id = tables.candidates[slot]
+                let start = tables.nameStart[id]
+                for j in 0..<count where ASCII.lower(written[j]) != names[start + j] { continue candidates }
+                return id
             }
-            return id
+            return nil
         }
-        return nil
     }
+
 }

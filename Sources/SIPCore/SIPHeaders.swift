@@ -9,24 +9,35 @@
 /// §7.3.1: a fold has the semantics of SP), so the spelling of the name does not matter.
 public struct SIPHeaderField: Sendable, Equatable, CustomStringConvertible {
     public let name: SIPHeaderName
+    /// The bytes from the first byte of the name to the last byte of the value: one slice of
+    /// the datagram, so a parsed field retains the buffer once.
+    private let line: ArraySlice<UInt8>
+    private let nameEnd: Int
+    private let valueStart: Int
+
     /// The name as it appeared on the wire ("v", "MaX-fOrWaRdS"); the canonical name for
     /// fields built in code.
-    public let nameAsWritten: ArraySlice<UInt8>
-    public let rawValue: ArraySlice<UInt8>
+    public var nameAsWritten: ArraySlice<UInt8> { line[line.startIndex..<nameEnd] }
+    public var rawValue: ArraySlice<UInt8> { line[valueStart..<line.endIndex] }
 
     /// A field built in code. CR and LF in `value` become SP: a value can never inject a header.
     public init(_ name: SIPHeaderName, _ value: String) {
-        self.name = name
-        self.nameAsWritten = Array(name.canonical.utf8)[...]
-        var bytes = Array(value.utf8)
-        for i in bytes.indices where bytes[i] == ASCII.cr || bytes[i] == ASCII.lf { bytes[i] = ASCII.space }
-        self.rawValue = bytes[...].trimmingLWS()
+        var bytes = Array(name.canonical.utf8)
+        let nameEnd = bytes.count
+        bytes.append(ASCII.colon)
+        let valueStart = bytes.count
+        bytes.append(contentsOf: value.utf8)
+        for i in valueStart..<bytes.count where bytes[i] == ASCII.cr || bytes[i] == ASCII.lf { bytes[i] = ASCII.space }
+        let trimmed = bytes[valueStart...].trimmingLWS()
+        self.init(name: name, line: bytes[0..<trimmed.endIndex], nameEnd: nameEnd, valueStart: trimmed.startIndex)
     }
 
-    init(name: SIPHeaderName, nameAsWritten: ArraySlice<UInt8>, rawValue: ArraySlice<UInt8>) {
+    /// A parsed field: `line` runs from the name's first byte to the value's last.
+    init(name: SIPHeaderName, line: ArraySlice<UInt8>, nameEnd: Int, valueStart: Int) {
         self.name = name
-        self.nameAsWritten = nameAsWritten
-        self.rawValue = rawValue
+        self.line = line
+        self.nameEnd = nameEnd
+        self.valueStart = valueStart
     }
 
     /// The value with every fold (CRLF and the white space after it) replaced by one SP.

@@ -24,11 +24,6 @@ public struct SIPMethod: RawRepresentable, Hashable, Sendable, CustomStringConve
 
     /// A method token from received bytes (validated by the caller); known methods share storage.
     init(token bytes: ArraySlice<UInt8>) {
-        for known in [SIPMethod.invite, .ack, .bye, .cancel, .options, .register, .update, .prack]
-        where known.rawValue.utf8.elementsEqual(bytes) {
-            self = known
-            return
-        }
         self.rawValue = String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -30,6 +30,8 @@ enum SIPMessageParser {
         headers.reserveCapacity(16)
         var contentLength: Int?
         var terminated = false
+        let tokenSet = SIPGrammar.token
+        let contentLengthID = HeaderRegistry.contentLengthID
 
         headerLoop: while position < count {
             let first = bytes[position]
@@ -50,7 +52,7 @@ enum SIPMessageParser {
 
             // field-name = token; then optional WSP, then ":"
             let nameStart = position
-            while position < count && SIPGrammar.token.contains(bytes[position]) { position += 1 }
+            while position < count && tokenSet.contains(bytes[position]) { position += 1 }
             let nameEnd = position
             while position < count && ASCII.isWSP(bytes[position]) { position += 1 }
             guard position < count, bytes[position] == ASCII.colon else {
@@ -85,10 +87,9 @@ enum SIPMessageParser {
             // Trailing white space (and any fold that carried nothing) is not part of the value.
             while valueEnd > valueStart && ASCII.isLWS(bytes[valueEnd - 1]) { valueEnd -= 1 }
 
-            let name = SIPHeaderName(bytes: bytes[nameStart..<nameEnd])
-            let field = SIPHeaderField(name: name, nameAsWritten: bytes[nameStart..<nameEnd],
-                                       rawValue: bytes[valueStart..<valueEnd])
-            if name == .contentLength {
+            let name = SIPHeaderName(bytes, nameStart..<nameEnd)
+            let field = SIPHeaderField(name: name, line: bytes[nameStart..<valueEnd], nameEnd: nameEnd, valueStart: valueStart)
+            if name.id == contentLengthID {
                 let length = try parseContentLength(field.rawValue)
                 if let previous = contentLength, previous != length {
                     throw SIPParseError(.conflictingContentLength, at: valueStart)
