@@ -62,7 +62,16 @@ public struct GoertzelDetector: Sendable {
         coefficient = 2 * cos(2 * .pi * frequency / Double(sampleRate))
     }
 
+    /// Measures one frame. Contiguous storage goes straight to the concrete loop: an
+    /// unspecialised generic loop costs an allocation per sample when called across modules.
     public func measure(_ frame: some Collection<Int16>) -> Measurement {
+        if let measured = frame.withContiguousStorageIfAvailable({ measure(buffer: $0) }) {
+            return measured
+        }
+        return Array(frame).withUnsafeBufferPointer { measure(buffer: $0) }
+    }
+
+    private func measure(buffer frame: UnsafeBufferPointer<Int16>) -> Measurement {
         var s1 = 0.0
         var s2 = 0.0
         var energy = 0.0
