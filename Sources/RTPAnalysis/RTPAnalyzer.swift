@@ -200,10 +200,7 @@ public struct RTPAnalyzer: Sendable {
             }
         }
 
-        let origin = origin ?? CaptureTimestamp(seconds: 0)
-        var reports = streams.map {
-            $0.report(configuration: configuration, origin: origin, roundTrip: roundTrips.estimate(for: $0.key))
-        }
+        var reports = streams.map { $0.report(configuration: configuration, roundTrip: roundTrips.estimate(for: $0.key)) }
         // An SSRC seen from more than one source: separate streams, said so on each.
         var bySSRC: [UInt32: [Int]] = [:]
         for (index, report) in reports.enumerated() { bySSRC[report.key.ssrc, default: []].append(index) }

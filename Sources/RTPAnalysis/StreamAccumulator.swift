@@ -117,7 +117,7 @@ struct StreamAccumulator: Sendable {
 
     // MARK: - Report
 
-    func report(configuration: RTPAnalyzer.Configuration, origin: CaptureTimestamp, roundTrip: RoundTripEstimate?) -> RTPStreamReport {
+    func report(configuration: RTPAnalyzer.Configuration, roundTrip: RoundTripEstimate?) -> RTPStreamReport {
         let summary = sequence.snapshot()
         let payloadTypes = configuration.payloadTypes
         var notes: [String] = []

@@ -170,14 +170,22 @@ struct TsharkComparisonTests {
         #expect(ours.statistics.packetsLost == 0)
         #expect(ours.statistics.duplicates == 0)
         #expect(ours.eventEndRepeats == 2)
+        // tshark recognises PT 101 (its rtpevent default) but measures the next audio packet's
+        // arrival from the last *event* packet (one 20 ms slot) and its timestamp from the last
+        // *audio* packet (nine slots): |D| = 160 ms, J = 160/16 = 10 ms. Earshot leaves events
+        // out of the jitter.
+        #expect(their.payload == "g711U, rtpevent")
+        #expect(abs(their.maxJitterMs - 10) <= Self.printed, "\(their)")
+        #expect(ours.jitterMaxMs == 0)
     }
 
     @Test func tsharksHeuristicTakesNoiseForRTP() throws {
         let (bytes, _) = try ClassificationTests.noisyCapture()
         let compared = try Self.compare(bytes, name: "noise.pcap")
         #expect(compared.ours.count == 1)
-        // Every version-2 datagram is an RTP "stream" to the heuristic.
-        #expect(compared.theirs.count > 1, "\(compared.table)")
+        // Every datagram with a plausible RTP header is a one-packet "stream" to the heuristic
+        // (239 of the 700 noise datagrams with Wireshark 4.0).
+        #expect(compared.theirs.count > 100, "\(compared.table)")
         let real = try compared.their(try #require(compared.ours.first))
         #expect(real.packets == 250)
         #expect(real.lost == 0)
