@@ -149,6 +149,21 @@ enum Scenarios {
         return capture
     }
 
+    /// Silence suppression: 50 packets, 500 ms of silence (nothing sent; sequence numbers go
+    /// on, the timestamp jumps by the silence), then 50 more starting with the marker bit
+    /// (RFC 3551 §4.1, the first packet of a talkspurt).
+    static func talkspurts() -> SyntheticCapture {
+        var capture = SyntheticCapture()
+        for index in 0..<100 {
+            let slot = index < 50 ? index : index + 25
+            let packet = RTPPacket(payloadType: 0, sequenceNumber: UInt16(2000 + index), timestamp: UInt32(160 * slot),
+                                   ssrc: 0x1122_3344, marker: index == 0 || index == 50,
+                                   payload: [UInt8](repeating: 0xFF, count: 160)).encoded()
+            capture.add(packet, from: Hosts.a, to: Hosts.b, atMicroseconds: Int64(slot) * 20_000)
+        }
+        return capture
+    }
+
     static func capture(_ stream: SyntheticStream) -> SyntheticCapture {
         var capture = SyntheticCapture()
         capture.add(stream)

@@ -172,6 +172,16 @@ import Testing
         #expect(s.maxDeltaMs == 20)
     }
 
+    @Test func silenceBetweenTalkspurtsIsNeitherLossNorJitter() throws {
+        let stream = try Self.only(try analyze(Scenarios.talkspurts().pcap()))
+        #expect(stream.statistics.packetsLost == 0)
+        #expect(stream.statistics.packetsExpected == 100)
+        // The silence is the largest gap between arrivals.
+        #expect(stream.statistics.maxDeltaMs == 520)
+        #expect(stream.jitterMaxMs == 0)
+        #expect(stream.jitterBuffer?.lateDiscards == 0)
+    }
+
     @Test func jitterBufferDiscardsCountAsLoss() throws {
         let stream = try Self.only(try analyze(Scenarios.capture(Scenarios.spike).pcap()))
         #expect(stream.statistics.packetsLost == 0)

@@ -179,6 +179,19 @@ struct TsharkComparisonTests {
         #expect(ours.jitterMaxMs == 0)
     }
 
+    @Test func tsharkLeavesTalkspurtStartsOutOfMaxDelta() throws {
+        let compared = try Self.compare(Scenarios.talkspurts().pcap(), name: "talkspurts.pcap")
+        let ours = try #require(compared.ours.first)
+        let their = try compared.their(ours)
+        #expect(their.packets == 100)
+        #expect(their.lost == 0)
+        // tshark skips packets with the marker bit in max delta: the 520 ms silence is not seen.
+        #expect(their.maxDeltaMs == 20)
+        #expect(ours.statistics.maxDeltaMs == 520)
+        #expect(their.maxJitterMs == 0)
+        #expect(ours.jitterMaxMs == 0)
+    }
+
     @Test func tsharksHeuristicTakesNoiseForRTP() throws {
         let (bytes, _) = try ClassificationTests.noisyCapture()
         let compared = try Self.compare(bytes, name: "noise.pcap")
