@@ -102,7 +102,7 @@ public struct RTPAnalyzer: Sendable {
         }
         lastTime = time
         if origin == nil { origin = time }
-        let arrival = time.duration(since: origin ?? time).nanosecondsClamped
+        let arrival = boundedNanoseconds(from: origin ?? time, to: time)
 
         var rtpAllowed = true
         if let port = configuration.port {
@@ -313,4 +313,20 @@ extension RTPAnalysisReport: Encodable {
         try c.encode(streams, forKey: .streams)
         try c.encode(tally, forKey: .tally)
     }
+}
+
+/// Arrival times are kept within ±2^60 ns (±36 years) of the first datagram, so that every
+/// difference the statistics take fits in Int64 — whatever timestamps a corrupt or hostile
+/// capture holds.
+let arrivalBound: Int64 = 1 << 60
+
+/// `time − origin` in nanoseconds, clamped to ±`arrivalBound`, without overflowing for any
+/// two timestamps.
+func boundedNanoseconds(from origin: CaptureTimestamp, to time: CaptureTimestamp) -> Int64 {
+    let (seconds, overflow) = time.seconds.subtractingReportingOverflow(origin.seconds)
+    guard !overflow, seconds.magnitude < UInt64(arrivalBound / 1_000_000_000) else {
+        return time > origin ? arrivalBound : -arrivalBound
+    }
+    let nanoseconds = seconds * 1_000_000_000 + Int64(time.nanoseconds) - Int64(origin.nanoseconds)
+    return min(max(nanoseconds, -arrivalBound), arrivalBound)
 }

@@ -171,9 +171,12 @@ extension RTPStreamReport: Encodable {
 }
 
 /// `2024-05-01T12:00:00.123456Z` (RFC 3339, UTC): microseconds when the timestamp has no finer
-/// digits, nanoseconds otherwise. Civil date from days since 1970 by H. Hinnant's
-/// `civil_from_days` (proleptic Gregorian).
-func rfc3339(_ time: CaptureTimestamp) -> String {
+/// digits, nanoseconds otherwise; nil outside the years 0001–9999 RFC 3339 can write (a
+/// corrupt capture). Civil date from days since 1970 by H. Hinnant's `civil_from_days`
+/// (proleptic Gregorian).
+func rfc3339(_ time: CaptureTimestamp) -> String? {
+    // 0001-01-01T00:00:00Z ... 9999-12-31T23:59:59Z
+    guard (-62_135_596_800...253_402_300_799).contains(time.seconds) else { return nil }
     let secondsOfDay = ((time.seconds % 86_400) + 86_400) % 86_400
     let days = (time.seconds - secondsOfDay) / 86_400
     let z = days + 719_468

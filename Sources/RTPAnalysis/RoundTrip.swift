@@ -121,7 +121,7 @@ struct RoundTripTracker: Sendable {
             let hold = NTPTimestamp.seconds(compact: block.delaySinceLastSenderReport)
             // The latest SR of that SSRC, from the host this report goes to, with that LSR.
             if let sighting = senderReports[block.ssrc]?.last(where: { $0.ntpCompact == block.lastSenderReport && $0.source == destination }) {
-                let rtt = Double(arrival - sighting.arrival) / 1e9 - hold
+                let rtt = (Double(arrival) - Double(sighting.arrival)) / 1e9 - hold
                 if rtt >= -tolerance, rtt <= RoundTripEstimate.maximumPlausibleSeconds {
                     insert(max(0, rtt), key, into: &captureSamples)
                 } else {

@@ -178,7 +178,7 @@ struct StreamAccumulator: Sendable {
             encodingName: mainMeaning?.encodingName, codec: codec?.name, clockRate: timingClock, ptimeMs: ptimeMs,
             firstPacketTime: firstTime, lastPacketTime: lastTime,
             startOffsetSeconds: Double(firstArrival) / 1e9,
-            durationSeconds: Double(lastTime.duration(since: firstTime).nanosecondsClamped) / 1e9,
+            durationSeconds: Double(boundedNanoseconds(from: firstTime, to: lastTime)) / 1e9,
             packets: packets, telephoneEventPackets: eventPackets, eventEndRepeats: eventEndRepeats,
             statistics: statistics,
             jitterMeanMs: timingSummary?.jitterMeanMs, jitterMaxMs: timingSummary?.jitterMaxMs, jitterLastMs: timingSummary?.jitterMs,
@@ -233,17 +233,5 @@ struct StreamAccumulator: Sendable {
             notes.append("no MOS: \(error.message)")
             return nil
         }
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds, saturating at the bounds of Int64 (about ±292 years).
-    var nanosecondsClamped: Int64 {
-        let (seconds, attoseconds) = components
-        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        if overflow { return seconds < 0 ? .min : .max }
-        let (total, overflow2) = scaled.addingReportingOverflow(attoseconds / 1_000_000_000)
-        if overflow2 { return seconds < 0 ? .min : .max }
-        return total
     }
 }
