@@ -197,7 +197,7 @@ enum PcapAnalyzeText {
         if !report.streams.isEmpty {
             lines.append("")
             lines += table(report.streams)
-            let notes = report.streams.flatMap { stream in stream.notes.map { "  \(hexSSRC(stream.key.ssrc)): \($0)" } }
+            let notes = report.streams.flatMap { stream in stream.notes.map { "  \(stream.key.ssrcHex): \($0)" } }
             if !notes.isEmpty {
                 lines.append("")
                 lines.append("notes")
@@ -218,7 +218,7 @@ enum PcapAnalyzeText {
             let stats = s.statistics
             let jitter = s.jitterMeanMs.map { "\(fixed($0, 3)) / \(fixed(s.jitterMaxMs ?? 0, 3))" } ?? "-"
             rows.append([
-                hexSSRC(s.key.ssrc),
+                s.key.ssrcHex,
                 "\(s.key.source) → \(s.key.destination)",
                 s.payloadTypes.map { String($0.payloadType) }.joined(separator: ","),
                 s.codec ?? s.encodingName ?? "-",
@@ -271,11 +271,6 @@ enum PcapAnalyzeText {
         lines.append("jitter buffer: fixed \(short(settings.jitterBufferMs)) ms; "
                      + (settings.concealment ? "receiver conceals loss (PLC)" : "no loss concealment assumed"))
         return lines
-    }
-
-    static func hexSSRC(_ ssrc: UInt32) -> String {
-        let digits = String(ssrc, radix: 16)
-        return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
     }
 
     private static func fixed(_ x: Double, _ digits: Int) -> String {

@@ -18,7 +18,10 @@ public struct RTPStreamKey: Hashable, Sendable, CustomStringConvertible {
         self.destination = destination
     }
 
-    public var description: String { "\(hex32(ssrc)) \(source) → \(destination)" }
+    /// The SSRC as tools print it: `0x1122aabb`.
+    public var ssrcHex: String { hex32(ssrc) }
+
+    public var description: String { "\(ssrcHex) \(source) → \(destination)" }
 }
 
 /// The parts of one RTP packet the analysis keeps: no payload, so a held packet costs a few
