@@ -14,6 +14,7 @@ public struct Earshot: AsyncParsableCommand {
         subcommands: [
             MOSCommand.self,
             SIPCommand.self,
+            PcapCommand.self,
         ]
     )
 
