@@ -209,42 +209,68 @@ enum PcapAnalyzeText {
         return lines.joined(separator: "\n")
     }
 
+    static let tableHeader = ["SSRC", "source → destination", "PT", "codec", "pkts", "lost", "dup", "reord", "max Δ ms",
+                              "jitter ms mean/max", "burst", "jb disc", "RTT ms", "MOS-LQ", "MOS-CQ"]
+    static let rightAligned: Set<Int> = [2, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14]
+
+    // Kept as plain loops over small helpers: Swift 6.3.1's optimizer crashed ("Found ownership
+    // error", CopyPropagation) on an earlier version of this function written with nested
+    // closures, in release builds only.
     static func table(_ streams: [RTPStreamReport]) -> [String] {
-        let header = ["SSRC", "source → destination", "PT", "codec", "pkts", "lost", "dup", "reord", "max Δ ms",
-                      "jitter ms mean/max", "burst", "jb disc", "RTT ms", "MOS-LQ", "MOS-CQ"]
-        let rightAligned: Set<Int> = [2, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14]
-        var rows = [header]
-        for s in streams {
-            let stats = s.statistics
-            let jitter = s.jitterMeanMs.map { "\(fixed($0, 3)) / \(fixed(s.jitterMaxMs ?? 0, 3))" } ?? "-"
-            rows.append([
-                s.key.ssrcHex,
-                "\(s.key.source) → \(s.key.destination)",
-                s.payloadTypes.map { String($0.payloadType) }.joined(separator: ","),
-                s.codec ?? s.encodingName ?? "-",
-                String(s.packets),
-                "\(stats.packetsLost) (\(fixed(stats.lossPercent, 2))%)",
-                String(stats.duplicates),
-                String(stats.reordered),
-                fixed(stats.maxDeltaMs, 3),
-                jitter,
-                fixed(stats.burstRatio, 2),
-                s.jitterBuffer.map { String($0.lateDiscards) } ?? "-",
-                s.roundTrip.map { fixed($0.rttMs, 1) } ?? "-",
-                s.mosLQ.map { fixed($0, 2) } ?? "-",
-                s.mosCQ.map { fixed($0, 2) } ?? "-",
-            ])
-        }
-        var widths = [Int](repeating: 0, count: header.count)
+        var rows = [tableHeader]
+        for stream in streams { rows.append(tableRow(stream)) }
+        var widths = [Int](repeating: 0, count: tableHeader.count)
         for row in rows {
-            for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
+            for index in row.indices { widths[index] = max(widths[index], row[index].count) }
         }
-        return rows.map { row in
-            row.enumerated().map { index, cell in
-                let pad = String(repeating: " ", count: widths[index] - cell.count)
-                return rightAligned.contains(index) ? pad + cell : cell + pad
-            }.joined(separator: "  ").trimmingTrailingSpaces()
+        var lines: [String] = []
+        for row in rows { lines.append(aligned(row, widths: widths)) }
+        return lines
+    }
+
+    static func tableRow(_ s: RTPStreamReport) -> [String] {
+        let stats = s.statistics
+        var jitter = "-"
+        if let mean = s.jitterMeanMs { jitter = "\(fixed(mean, 3)) / \(fixed(s.jitterMaxMs ?? 0, 3))" }
+        var payloadTypes: [String] = []
+        for entry in s.payloadTypes { payloadTypes.append(String(entry.payloadType)) }
+        return [
+            s.key.ssrcHex,
+            "\(s.key.source) → \(s.key.destination)",
+            payloadTypes.joined(separator: ","),
+            s.codec ?? s.encodingName ?? "-",
+            String(s.packets),
+            "\(stats.packetsLost) (\(fixed(stats.lossPercent, 2))%)",
+            String(stats.duplicates),
+            String(stats.reordered),
+            fixed(stats.maxDeltaMs, 3),
+            jitter,
+            fixed(stats.burstRatio, 2),
+            optional(s.jitterBuffer?.lateDiscards),
+            optional(s.roundTrip?.rttMs, digits: 1),
+            optional(s.mosLQ, digits: 2),
+            optional(s.mosCQ, digits: 2),
+        ]
+    }
+
+    private static func aligned(_ row: [String], widths: [Int]) -> String {
+        var cells: [String] = []
+        for index in row.indices {
+            let cell = row[index]
+            let pad = String(repeating: " ", count: widths[index] - cell.count)
+            cells.append(rightAligned.contains(index) ? pad + cell : cell + pad)
         }
+        return cells.joined(separator: "  ").trimmingTrailingSpaces()
+    }
+
+    private static func optional(_ value: Int?) -> String {
+        guard let value else { return "-" }
+        return String(value)
+    }
+
+    private static func optional(_ value: Double?, digits: Int) -> String {
+        guard let value else { return "-" }
+        return fixed(value, digits)
     }
 
     static func tally(_ report: RTPAnalysisReport) -> [String] {
