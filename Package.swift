@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "CallQuality", targets: ["CallQuality"]),
         .library(name: "Pcap", targets: ["Pcap"]),
         .library(name: "RTPAnalysis", targets: ["RTPAnalysis"]),
+        .library(name: "FuzzProperties", targets: ["FuzzProperties"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -40,6 +41,8 @@ let package = Package(
         .target(name: "CallQuality", swiftSettings: strict),
         .target(name: "Pcap", swiftSettings: strict),
         .target(name: "RTPAnalysis", dependencies: ["Pcap", "RTPCore", "CallQuality"], swiftSettings: strict),
+        // The properties the fuzz targets in Fuzz/ check, shared with FuzzCorpusTests (docs/fuzzing.md).
+        .target(name: "FuzzProperties", dependencies: ["SIPCore", "SDP", "RTPCore", "Pcap"], swiftSettings: strict),
 
         // MARK: command line
         .target(
@@ -61,5 +64,6 @@ let package = Package(
         .testTarget(name: "RTPAnalysisTests", dependencies: ["RTPAnalysis", "Pcap", "RTPCore", "CallQuality"], swiftSettings: strict),
         .testTarget(name: "EarshotCLITests", dependencies: ["EarshotCLI", "earshot"], swiftSettings: strict),
         .testTarget(name: "ArchitectureTests", swiftSettings: strict),
+        .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzProperties", "SIPCore", "SDP", "RTPCore", "Pcap"], swiftSettings: strict),
     ]
 )

@@ -267,9 +267,12 @@ public enum OfferAnswer {
         let offered = offer.direction(of: media)
         let direction = local.direction.intersection(offered.reversed)
         let rtcpMux = local.rtcpMux && media.rtcpMux
-        let answer = audioMedia(
+        var answer = audioMedia(
             local, proto: media.proto, formats: [(pt, codec)], telephoneEvent: telephoneEvent,
             direction: direction, rtcpMux: rtcpMux)
+        // §6: the answer's line has the offer's media type; echo its spelling ("Audio") as we
+        // echo the transport, so a peer comparing them byte by byte finds its own line.
+        answer.media = media.media
         let (audio, held) = negotiated(
             index: index, remote: media, remoteHost: remote, remoteDirection: offered,
             ourDirection: direction, wantedToSend: local.direction.sends, payloadType: pt, codec: codec,

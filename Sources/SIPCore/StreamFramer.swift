@@ -2,7 +2,8 @@
 ///
 /// On a stream nothing marks where a message ends except its Content-Length, which is therefore
 /// mandatory there (RFC 3261 §18.3, §20.14): the header section runs to the first empty line
-/// (CRLFCRLF) and the body is exactly Content-Length bytes after it. Between messages a peer may
+/// (CRLFCRLF; bare LFs are line breaks too, as for the message parser) and the body is exactly
+/// Content-Length bytes after it. Between messages a peer may
 /// send RFC 5626 §3.5.1 keep-alives — a "ping" of CRLFCRLF, answered by a "pong" of one CRLF —
 /// and any CRLF before a start-line is to be ignored (RFC 3261 §7.5); both are reported as
 /// events rather than dropped so the transport can answer pings and time pongs.
@@ -71,7 +72,7 @@ public struct SIPStreamFramer: Sendable {
     private enum State: Sendable {
         /// At a message boundary: CRLFs here are keep-alives.
         case betweenMessages
-        /// Inside a header section; the first `scanned` bytes hold no CRLFCRLF.
+        /// Inside a header section; the first `scanned` bytes hold no empty line.
         case headerSection(scanned: Int)
         /// The header section is complete; the message is `length` bytes in all.
         case body(length: Int)
@@ -178,22 +179,25 @@ public struct SIPStreamFramer: Sendable {
         return .event(.keepAlivePing, length: 4)
     }
 
-    /// Length of the header section including its terminating CRLFCRLF, if it is complete.
-    /// `scanned` bytes are known to hold no terminator, so the search resumes just before them
-    /// (a terminator may straddle two appends) and drip-feeding stays linear.
+    /// Length of the header section including the empty line that ends it, if it is complete.
+    ///
+    /// The section ends at its first empty line: a line break directly followed by another.
+    /// On the wire that is CRLFCRLF, but the message parser also reads a bare LF as a line break
+    /// (`SIPMessageParser`), so the framer must end the section where the parser does — at
+    /// LF LF and LF CRLF too. Otherwise the two disagree on where the body starts, and a message
+    /// with bare LFs would hand the parser bytes the framer counted as headers (found by
+    /// FuzzSIP). `scanned` bytes are known to hold no terminator, so the search resumes just
+    /// before them (a terminator may straddle two appends) and drip-feeding stays linear.
     private func headerSectionLength(searchingFrom scanned: Int) -> Int? {
-        let start = readIndex + max(0, scanned - 3)
         let end = buffer.count
-        guard end - start >= 4 else { return nil }
-        var index = start
-        while index + 3 < end {
-            if buffer[index + 3] != Self.lf {
-                // The terminator cannot end at index + 3; skip ahead by how far it could.
-                index += buffer[index + 3] == Self.cr ? 1 : 4
-                continue
-            }
-            if buffer[index] == Self.cr, buffer[index + 1] == Self.lf, buffer[index + 2] == Self.cr {
-                return index + 4 - readIndex
+        var index = readIndex + max(0, scanned - 2)
+        while index + 1 < end {
+            if buffer[index] == Self.lf {
+                if buffer[index + 1] == Self.lf { return index + 2 - readIndex }
+                if buffer[index + 1] == Self.cr {
+                    guard index + 2 < end else { return nil }
+                    if buffer[index + 2] == Self.lf { return index + 3 - readIndex }
+                }
             }
             index += 1
         }
@@ -211,19 +215,16 @@ public struct SIPStreamFramer: Sendable {
     /// (RFC 3261 §7.3.1); the start-line is skipped. Absent, repeated, non-numeric (signs
     /// included) or empty values are errors; a value too large to fit is `messageTooLarge`.
     private mutating func contentLength(headerSectionLength: Int) throws(StreamFramingError) -> Int {
-        // The lines, each without its CRLF; the section ends in CRLFCRLF, so the last is empty.
-        let section = buffer[readIndex..<readIndex + headerSectionLength - 2]
+        // The lines, each without its line break (CRLF or, as the parser allows, a bare LF);
+        // the empty line that ends the section is not among them.
+        let section = buffer[readIndex..<readIndex + headerSectionLength]
         var lines: [ArraySlice<UInt8>] = []
         var lineStart = section.startIndex
-        var index = section.startIndex
-        while index + 1 < section.endIndex {
-            if section[index] == Self.cr, section[index + 1] == Self.lf {
-                lines.append(section[lineStart..<index])
-                index += 2
-                lineStart = index
-            } else {
-                index += 1
-            }
+        for index in section.indices where section[index] == Self.lf {
+            let contentEnd = index > lineStart && section[index - 1] == Self.cr ? index - 1 : index
+            if contentEnd == lineStart { break }  // the empty line
+            lines.append(section[lineStart..<contentEnd])
+            lineStart = index + 1
         }
 
         var value: [UInt8]?
@@ -296,7 +297,7 @@ public struct SIPStreamFramer: Sendable {
 /// `SIPStreamFramer`.
 public struct StreamFramingError: Error, Hashable, Sendable, CustomStringConvertible {
     public enum Code: Hashable, Sendable {
-        /// No CRLFCRLF within `maximumHeaderSectionSize` bytes.
+        /// No empty line (end of the header section) within `maximumHeaderSectionSize` bytes.
         case headerSectionTooLarge
         /// Header section plus Content-Length exceeds `maximumMessageSize`.
         case messageTooLarge

@@ -185,6 +185,14 @@ import Testing
         #expect(answer.outcome.audio?.mediaIndex == 0)
     }
 
+    @Test func acceptedLineEchoesTheOfferedMediaTypeSpelling() throws {
+        // Found by FuzzSDP: "m=Audio" was accepted (media types compare case-insensitively)
+        // but answered "m=audio", while a rejected line keeps the offer's spelling.
+        let answer = Self.answer(try Self.offer("m=Audio 30000 RTP/AVP 0\nm=AUDIO 30002 RTP/AVP 8"))
+        #expect(mLines(answer.sdp) == ["Audio 40000 RTP/AVP 0", "AUDIO 0 RTP/AVP 8"])
+        #expect(answer.outcome.audio?.mediaIndex == 0)
+    }
+
     @Test func videoFirstKeepsNumberAndOrderOfLines() throws {
         let offer = try Self.offer(
             "m=video 30002 RTP/AVP 31\nm=audio 30000 RTP/AVP 0\nm=audio 30004 RTP/AVP 8\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel")

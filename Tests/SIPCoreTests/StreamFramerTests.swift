@@ -248,6 +248,23 @@ struct StreamFramerTests {
         #expect(framer.bufferedByteCount == 0)
     }
 
+    @Test(arguments: ["\n\n", "\n\r\n", "\r\n\n"])
+    func bareLineFeedsEndTheHeaderSectionWhereTheParserEndsIt(_ emptyLine: String) throws {
+        // Found by FuzzSIP: the parser reads a bare LF as a line break, the framer only knew
+        // CRLFCRLF, so it ran past the parser's empty line and framed "body" bytes as headers.
+        let request = Array(("OPTIONS sip:carol@chicago.com SIP/2.0\nCall-ID: 1@x\nl: 2\r\nCSeq: 1 OPTIONS" + emptyLine + "hi").utf8)
+        let trailing = Array("X: y\r\n\r\n".utf8)  // would be headers had the framer missed the empty line
+        let outcome = Self.frameEveryWay([request, Self.bye])
+        #expect(outcome.events == [.message(request), .message(Self.bye)])
+        #expect(outcome.error == nil)
+        let parsed = try SIPMessage(parsing: request)
+        #expect(parsed.body == Array("hi".utf8))
+        #expect(parsed.framing?.trailingBytes == 0)
+        // Without Content-Length on the bare-LF lines, the framer must still find the end.
+        let missing = Self.frameEveryWay([Array(("OPTIONS sip:c@x SIP/2.0\nCSeq: 1 OPTIONS" + emptyLine).utf8), trailing])
+        #expect(missing.error?.code == .missingContentLength)
+    }
+
     @Test func partialMessageCompletesLater() throws {
         var framer = SIPStreamFramer()
         let headerEnd = Self.invite.count - 243
