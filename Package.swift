@@ -60,8 +60,10 @@ let package = Package(
         .testTarget(name: "SDPTests", dependencies: ["SDP"], swiftSettings: strict),
         .testTarget(name: "RTPCoreTests", dependencies: ["RTPCore"], exclude: ["generate_g711_vectors.py"], swiftSettings: strict),
         .testTarget(name: "CallQualityTests", dependencies: ["CallQuality"], exclude: ["emodel_reference.py"], swiftSettings: strict),
-        .testTarget(name: "PcapTests", dependencies: ["Pcap"], swiftSettings: strict),
-        .testTarget(name: "RTPAnalysisTests", dependencies: ["RTPAnalysis", "Pcap", "RTPCore", "CallQuality"], swiftSettings: strict),
+        // Shared by test targets that drive real tools (processes, loopback sockets, scratch dirs).
+        .target(name: "InteropTestSupport", dependencies: ["Pcap"], path: "Tests/InteropTestSupport", swiftSettings: strict),
+        .testTarget(name: "PcapTests", dependencies: ["Pcap", "InteropTestSupport"], swiftSettings: strict),
+        .testTarget(name: "RTPAnalysisTests", dependencies: ["RTPAnalysis", "Pcap", "RTPCore", "CallQuality", "InteropTestSupport"], swiftSettings: strict),
         .testTarget(name: "EarshotCLITests", dependencies: ["EarshotCLI", "earshot"], swiftSettings: strict),
         .testTarget(name: "ArchitectureTests", swiftSettings: strict),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzProperties", "SIPCore", "SDP", "RTPCore", "Pcap"], swiftSettings: strict),

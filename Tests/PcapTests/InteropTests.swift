@@ -1,3 +1,4 @@
+import InteropTestSupport
 import Foundation
 import Pcap
 import Testing
@@ -46,7 +47,7 @@ struct InteropTests {
     // MARK: (a) editcap conversions
 
     @Test func editcapConversionsOfAMicrosecondEthernetCapture() throws {
-        let dir = try ScratchDirectory()
+        let dir = try ScratchDirectory(prefix: "pcap")
         var writer = PcapWriter(linkType: .ethernet, precision: .microseconds)
         for d in Self.traffic { try writer.writeUDP(from: d.source, to: d.destination, payload: d.payload, at: d.timestamp!) }
         let original = try dir.write(writer.bytes, to: "original.pcap")
@@ -64,7 +65,7 @@ struct InteropTests {
     }
 
     @Test func editcapConversionsOfABigEndianNanosecondCookedCapture() throws {
-        let dir = try ScratchDirectory()
+        let dir = try ScratchDirectory(prefix: "pcap")
         var writer = PcapWriter(linkType: .linuxSLL, precision: .nanoseconds, byteOrder: .big)
         for d in Self.traffic { try writer.writeUDP(from: d.source, to: d.destination, payload: d.payload, at: d.timestamp!) }
         let original = try dir.write(writer.bytes, to: "original.pcap")
@@ -79,7 +80,7 @@ struct InteropTests {
     }
 
     @Test func editcapRelabelsRawIPAsIPv4AndIPv6LinkTypes() throws {
-        let dir = try ScratchDirectory()
+        let dir = try ScratchDirectory(prefix: "pcap")
         for (ipv6, encapsulation, linkType) in [(false, "rawip4", LinkType.ipv4), (true, "rawip6", LinkType.ipv6)] {
             let traffic = Self.traffic.filter { $0.source.address.isIPv6 == ipv6 }
             var writer = PcapWriter(linkType: .raw, precision: .nanoseconds)
@@ -96,7 +97,7 @@ struct InteropTests {
     }
 
     @Test func editcapConvertsOurPcapngWithSeveralResolutions() throws {
-        let dir = try ScratchDirectory()
+        let dir = try ScratchDirectory(prefix: "pcap")
         let interfaces = [
             CaptureInterface(linkType: .ethernet, snapLength: 0, resolution: .nanoseconds, name: "first"),
             CaptureInterface(linkType: .ethernet, snapLength: 0, resolution: .powerOfTwo(30), offsetSeconds: 1_000_000),
@@ -118,7 +119,7 @@ struct InteropTests {
     // MARK: (b) tshark reads what we read
 
     @Test func tsharkDecodesTheSameDatagramsAndAcceptsOurChecksums() throws {
-        let dir = try ScratchDirectory()
+        let dir = try ScratchDirectory(prefix: "pcap")
         for (linkType, precision) in [(LinkType.ethernet, PcapTimestampPrecision.microseconds), (.linuxSLL2, .nanoseconds),
                                       (.null, .nanoseconds), (.raw, .microseconds)] {
             var writer = PcapWriter(linkType: linkType, precision: precision)
@@ -142,7 +143,7 @@ struct InteropTests {
     }
 
     @Test func tsharkAgreesWithTheHandBuiltVectors() throws {
-        let dir = try ScratchDirectory()
+        let dir = try ScratchDirectory(prefix: "pcap")
         for (name, bytes) in [("vectors.pcapng", Vectors.pcapngLittle + Vectors.pcapngBigSection),
                               ("little-micro.pcap", Vectors.classicLittleMicro), ("big-nano.pcap", Vectors.classicBigNano)] {
             let path = try dir.write(bytes, to: name)
@@ -174,7 +175,7 @@ struct InteropTests {
         LiveCapture(interface: "any", arguments: ["-y", "LINUX_SLL2", "-F", "pcap"], format: .pcap, linkType: .linuxSLL2),
     ])
     func liveLoopbackCapture(_ capture: LiveCapture) throws {
-        let dir = try ScratchDirectory()
+        let dir = try ScratchDirectory(prefix: "pcap")
         let run = try Self.captureLive(capture, into: dir.path("live"))
         let bytes = try readFile(run.path)
         var reader = UDPDatagramReader(bytes: bytes)

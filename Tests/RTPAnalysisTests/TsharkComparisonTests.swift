@@ -1,3 +1,4 @@
+import InteropTestSupport
 import Foundation
 import Pcap
 import RTPAnalysis
@@ -35,7 +36,7 @@ struct TsharkComparisonTests {
     }
 
     static func compare(_ bytes: [UInt8], name: String, _ configuration: RTPAnalyzer.Configuration = .init()) throws -> Compared {
-        let dir = try ScratchDirectory()
+        let dir = try ScratchDirectory(prefix: "rtp-analysis")
         let path = try dir.write(bytes, to: name)
         let (theirs, table) = try Tshark.streams(path)
         let report = try analyze(bytes, configuration)
@@ -209,23 +210,23 @@ struct TsharkComparisonTests {
     /// A paced PCMU stream (50 packets, 20 ms apart) sent over 127.0.0.1 while tshark
     /// captures it; both tools analyse the file.
     @Test func liveLoopbackStream() throws {
-        let dir = try ScratchDirectory()
-        guard let receiver = LoopbackSocket(), let sender = LoopbackSocket(), let probe = LoopbackSocket() else {
+        let dir = try ScratchDirectory(prefix: "rtp-analysis")
+        guard let receiver = LoopbackSocket(ipv6: false), let sender = LoopbackSocket(ipv6: false), let probe = LoopbackSocket(ipv6: false) else {
             throw Tshark.Failure(description: "no loopback socket")
         }
         let path = dir.path("live.pcapng")
         // -a duration: tshark stops by itself should this test die before stopping it.
         let tshark = try SpawnedProcess(
             Tshark.path!,
-            ["-i", "lo", "-f", "udp port \(receiver.port)", "-w", path, "-a", "duration:120", "-P", "-l", "-n",
+            ["-i", "lo", "-f", "udp port \(receiver.endpoint.port)", "-w", path, "-a", "duration:120", "-P", "-l", "-n",
              "-T", "fields", "-e", "udp.srcport"],
             outputPath: dir.path("tshark.out"), errorPath: dir.path("tshark.err"))
         func seen(from port: UInt16) -> Int {
             tshark.output.split(separator: "\n").filter { UInt16($0) == port }.count
         }
         let live = waitUntil(seconds: 30, interval: 0.1) {
-            _ = probe.send(Array("probe".utf8), to: receiver.port)
-            return seen(from: probe.port) > 0
+            _ = probe.send(Array("probe".utf8), to: receiver.endpoint.port)
+            return seen(from: probe.endpoint.port) > 0
         }
         guard live else { throw Tshark.Failure(description: "tshark never captured a probe: \(tshark.errors)") }
 
@@ -233,18 +234,18 @@ struct TsharkComparisonTests {
         for index in 0..<50 {
             let packet = RTPPacket(payloadType: 0, sequenceNumber: UInt16(4000 + index), timestamp: UInt32(160 * index),
                                    ssrc: ssrc, marker: index == 0, payload: [UInt8](repeating: 0xD5, count: 160))
-            guard sender.send(packet.encoded(), to: receiver.port) else { throw Tshark.Failure(description: "sendto: \(errno)") }
+            guard sender.send(packet.encoded(), to: receiver.endpoint.port) else { throw Tshark.Failure(description: "sendto: \(errno)") }
             usleep(20_000)
         }
-        let complete = waitUntil(seconds: 30, interval: 0.05) { seen(from: sender.port) >= 50 }
+        let complete = waitUntil(seconds: 30, interval: 0.05) { seen(from: sender.endpoint.port) >= 50 }
         tshark.signal(SIGINT)
         let stopped = waitUntil(seconds: 30, interval: 0.05) { tshark.hasExited }
         guard complete, stopped else {
-            throw Tshark.Failure(description: "tshark saw \(seen(from: sender.port)) of 50 (stopped: \(stopped)): \(tshark.errors)")
+            throw Tshark.Failure(description: "tshark saw \(seen(from: sender.endpoint.port)) of 50 (stopped: \(stopped)): \(tshark.errors)")
         }
 
         let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
-        let report = try analyze(bytes, .init(port: receiver.port))
+        let report = try analyze(bytes, .init(port: receiver.endpoint.port))
         let (theirs, table) = try Tshark.streams(path)
         let ours = try #require(report.streams.first { $0.key.ssrc == ssrc })
         let their = try #require(theirs.first { $0.ssrc == ssrc }, "\(table)")
@@ -256,7 +257,7 @@ struct TsharkComparisonTests {
         #expect(abs(their.maxDeltaMs - ours.statistics.maxDeltaMs) <= Self.printed, "\(their) vs \(ours.statistics.maxDeltaMs)")
         #expect(isClose(ours.jitterMeanMs, their.meanJitterMs, Self.printed), "\(their) vs \(ours.jitterMeanMs ?? -1)")
         #expect(isClose(ours.jitterMaxMs, their.maxJitterMs, Self.printed), "\(their) vs \(ours.jitterMaxMs ?? -1)")
-        #expect(ours.key.source == IPEndpoint(.v4(.loopback), sender.port))
+        #expect(ours.key.source == IPEndpoint(.v4(.loopback), sender.endpoint.port))
         #expect(ours.codec == "PCMU")
         #expect(ours.mosLQ != nil)
         // The probes are UDP but not RTP.
