@@ -24,10 +24,15 @@ let package = Package(
         .library(name: "Pcap", targets: ["Pcap"]),
         .library(name: "RTPAnalysis", targets: ["RTPAnalysis"]),
         .library(name: "FuzzProperties", targets: ["FuzzProperties"]),
+        .library(name: "SIPTransaction", targets: ["SIPTransaction"]),
+        .library(name: "SIPStack", targets: ["SIPStack"]),
+        .library(name: "MediaEngine", targets: ["MediaEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // MARK: pure protocol kernel
@@ -44,11 +49,36 @@ let package = Package(
         // The properties the fuzz targets in Fuzz/ check, shared with FuzzCorpusTests (docs/fuzzing.md).
         .target(name: "FuzzProperties", dependencies: ["SIPCore", "SDP", "RTPCore", "Pcap"], swiftSettings: strict),
 
+        // RFC 3261 §17 transactions, §12 dialogs, RFC 4028 session timers: values that take
+        // events and return actions. No clock, no sockets.
+        .target(name: "SIPTransaction", dependencies: ["SIPCore", "SDP"], swiftSettings: strict),
+
+        // MARK: I/O
+        // Socket options and calls NIO does not expose (IP_TOS/IP_RECVTOS, recvmmsg with cmsgs, timerfd).
+        .target(name: "CEarshotNet"),
+        // RTP/RTCP sessions on a dedicated media loop (docs/engine.md says why not NIO channels).
+        .target(
+            name: "MediaEngine",
+            dependencies: ["RTPCore", "CallQuality", "CEarshotNet"],
+            swiftSettings: strict
+        ),
+        // SIP transports (UDP/TCP/TLS on NIO), the transaction driver, the user agent.
+        .target(
+            name: "SIPStack",
+            dependencies: [
+                "SIPCore", "SDP", "SIPTransaction", "MediaEngine", "RTPCore", "CallQuality",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict
+        ),
+
         // MARK: command line
         .target(
             name: "EarshotCLI",
             dependencies: [
-                "SIPCore", "SDP", "RTPCore", "CallQuality", "Pcap", "RTPAnalysis",
+                "SIPCore", "SDP", "RTPCore", "CallQuality", "Pcap", "RTPAnalysis", "SIPStack", "MediaEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -65,6 +95,24 @@ let package = Package(
         .testTarget(name: "PcapTests", dependencies: ["Pcap", "InteropTestSupport"], swiftSettings: strict),
         .testTarget(name: "RTPAnalysisTests", dependencies: ["RTPAnalysis", "Pcap", "RTPCore", "CallQuality", "InteropTestSupport"], swiftSettings: strict),
         .testTarget(name: "EarshotCLITests", dependencies: ["EarshotCLI", "earshot"], swiftSettings: strict),
+        .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction", "SIPCore", "SDP"], swiftSettings: strict),
+        .testTarget(name: "MediaEngineTests", dependencies: ["MediaEngine", "RTPCore", "CallQuality", "InteropTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "SIPStackTests",
+            dependencies: [
+                "SIPStack", "SIPCore", "SIPTransaction", "MediaEngine", "InteropTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict
+        ),
+        // The engine against real peers: sipp, Kamailio, baresip, tshark, network namespaces.
+        .testTarget(
+            name: "EngineInteropTests",
+            dependencies: ["SIPStack", "MediaEngine", "EarshotCLI", "earshot", "Pcap", "RTPAnalysis", "InteropTestSupport"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "ArchitectureTests", swiftSettings: strict),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzProperties", "SIPCore", "SDP", "RTPCore", "Pcap"], swiftSettings: strict),
     ]

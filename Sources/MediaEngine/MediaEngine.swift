@@ -1,0 +1,2 @@
+/// RTP/RTCP sessions on a dedicated media loop.
+public enum MediaEngineModule {}

@@ -1,0 +1,2 @@
+/// SIP transports, transaction driver and user agent on SwiftNIO.
+public enum SIPStackModule {}
