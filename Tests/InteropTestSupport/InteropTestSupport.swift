@@ -135,6 +135,17 @@ public final class SpawnedProcess {
         return exitStatus != nil
     }
 
+    /// The exit code when the process exited normally, nil while running or when killed by a signal.
+    public var exitCode: Int32? {
+        guard hasExited, let status = exitStatus, status & 0x7f == 0 else { return nil }
+        return (status >> 8) & 0xff
+    }
+
+    /// Waits up to `seconds` for the process to exit; returns whether it did.
+    public func wait(seconds: Double) -> Bool {
+        waitUntil(seconds: seconds, interval: 0.05) { hasExited }
+    }
+
     public func signal(_ signal: Int32) {
         if !hasExited { kill(pid, signal) }
     }
