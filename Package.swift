@@ -78,8 +78,9 @@ let package = Package(
         .target(
             name: "EarshotCLI",
             dependencies: [
-                "SIPCore", "SDP", "RTPCore", "CallQuality", "Pcap", "RTPAnalysis", "SIPStack", "MediaEngine",
+                "SIPCore", "SDP", "RTPCore", "CallQuality", "Pcap", "RTPAnalysis", "SIPStack", "SIPTransaction", "MediaEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict
         ),

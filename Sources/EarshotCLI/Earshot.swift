@@ -8,13 +8,16 @@ public struct Earshot: AsyncParsableCommand {
         abstract: "Synthetic deployment validation for voice networks.",
         discussion: """
             Stand-alone tools: score a call with the ITU-T G.107 E-model (mos), parse a SIP \
-            message (sip parse), analyse RTP streams in a capture (pcap analyze).
+            message (sip parse), analyse RTP streams in a capture (pcap analyze), place one test \
+            call (call) and answer test calls (answer).
             """,
         version: EarshotVersion.string,
         subcommands: [
             MOSCommand.self,
             SIPCommand.self,
             PcapCommand.self,
+            CallCommand.self,
+            AnswerCommand.self,
         ]
     )
 

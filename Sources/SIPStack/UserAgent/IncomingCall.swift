@@ -1,0 +1,162 @@
+import MediaEngine
+import SDP
+import SIPCore
+import SIPTransaction
+
+extension SIPUserAgent {
+    /// A new INVITE: the call runs as its own task and reports through the incoming-call handler.
+    func startIncomingCall(_ invite: SIPRequest, transaction key: TransactionKey, incoming: SIPIncoming) {
+        let callID = invite.headers.callID ?? randomCallID()
+        let destination = SIPDestination(host: incoming.sourceHost, port: incoming.sourcePort, kind: incoming.kind)
+        let call = CallContext(callID: callID, role: .callee, destination: destination)
+        call.invite = invite
+        call.inviteIncoming = incoming
+        call.inviteSentAt = .zero
+        calls[callID] = call
+        // The ladder starts with the INVITE (recorded before the call existed).
+        call.ladder.append(.request(invite), direction: .received, at: .zero, transport: incoming.kind.viaToken,
+                           remote: "\(incoming.sourceHost):\(incoming.sourcePort)", bodyLimit: configuration.ladderBodyLimit)
+        Task {
+            let report = await self.answerCall(call, invite: invite, key: key, incoming: incoming)
+            self.calls[callID] = nil
+            call.finish()
+            self.onIncomingCallEnded?(report)
+        }
+    }
+
+    private func answerCall(_ call: CallContext, invite: SIPRequest, key: TransactionKey, incoming: SIPIncoming) async -> CallReport {
+        let to = (try? invite.headers.to) ?? nil
+        let from = (try? invite.headers.from) ?? nil
+        call.localURI = to?.uri.description ?? ""
+        call.remoteURI = from?.uri.description ?? ""
+        let localTag = SIPIdentifiers.tag(using: &random)
+        let localHost = incoming.listener.host
+        let factory = requestFactory(for: incoming.kind, localHost: advertisedHost(incoming))
+
+        func fail(_ status: Int, _ ending: CallEnding, headers: SIPHeaders = []) async -> CallReport {
+            if let response = try? SIPResponse(answering: invite, statusCode: status, toTag: localTag, headers: headers) {
+                await respond(response, on: key)
+            }
+            return report(for: call, ending: ending, media: nil)
+        }
+
+        if let status = configuration.rejectWith {
+            return await fail(status, .rejected(statusCode: status, reasonPhrase: SIPResponse.defaultReasonPhrase(for: status)))
+        }
+        // RFC 4028 §9: too small an interval is refused with 422 and our Min-SE.
+        let requestedSE = invite.headers.sessionExpires
+        if let requestedSE, Int(requestedSE.delta) < configuration.sessionTimer.minSE {
+            var headers = SIPHeaders()
+            headers.add(.minSE, "\(configuration.sessionTimer.minSE)")
+            return await fail(422, .rejected(statusCode: 422, reasonPhrase: "Session Interval Too Small"), headers: headers)
+        }
+        guard let offer = try? SessionDescription(parsing: String(decoding: invite.body, as: UTF8.self), options: .lenientOrder) else {
+            return await fail(invite.body.isEmpty ? 488 : 400, .protocolError(invite.body.isEmpty
+                ? "INVITE without an offer (not supported)" : "unparseable SDP offer"))
+        }
+        let session: MediaSession
+        do {
+            session = try await media.openSession(localAddress: localHost == "0.0.0.0" || localHost == "::" ? nil : localHost)
+        } catch {
+            return await fail(503, .mediaError(error.description))
+        }
+        let capabilities = AudioCapabilities(address: HostAddress(advertisedHost(incoming)) ?? HostAddress("127.0.0.1")!,
+                                             port: session.rtpPort)
+        let answerOutcome = OfferAnswer.makeAnswer(to: offer, local: capabilities, sessionID: UInt64(random.next() >> 1), sessionVersion: 1)
+        guard case .accepted(var answer, let audio) = answerOutcome,
+              let remote = MediaEndpoint(host: audio.remoteAddress.description, port: audio.remotePort) else {
+            await media.release(session)
+            return await fail(488, .protocolError("no acceptable audio in the offer"))
+        }
+        answer.addMediaAttribute(earshotToneAttribute, "\(configuration.toneFrequency)")
+        call.localSDP = answer
+
+        // 180, ring, 200.
+        let contact = factory.contact
+        if let ringing = try? SIPResponse(answering: invite, statusCode: 180, toTag: localTag, contact: contact, copyRecordRoute: true) {
+            call.ringingAt = call.elapsed
+            await respond(ringing, on: key)
+        }
+        if configuration.ringTime > .zero {
+            call.schedule(.answerDue, after: configuration.ringTime)
+            for await event in call.stream {
+                if case .answerDue = event { break }
+                if case .cancelled = event {
+                    await media.release(session)
+                    if let response = try? SIPResponse(answering: invite, statusCode: 487, toTag: localTag) {
+                        await respond(response, on: key)
+                    }
+                    return report(for: call, ending: .cancelled, media: nil)
+                }
+                if case .shutdown = event {
+                    await media.release(session)
+                    return await fail(480, .normal(by: .local))
+                }
+            }
+        }
+        var headers = capabilityHeaders(includeAccept: false)
+        var plan: SessionTimerPlan?
+        if let requestedSE {
+            plan = SessionTimerPlan.uas(request: invite, requested: requestedSE, minSE: configuration.sessionTimer.minSE, previous: nil)
+        } else if let ours = configuration.sessionTimer.sessionExpires {
+            // The caller did not ask; §9: we may still time the session, refreshing it ourselves
+            // only when the caller supports timers (else it could not know).
+            let supportsTimer = ((try? invite.headers.supported) ?? []).contains("timer")
+            if supportsTimer { plan = SessionTimerPlan.uasChoosing(interval: ours, peerAllow: invite.headers.allow) }
+        }
+        if let plan {
+            headers.add(.require, "timer")
+            headers.add(.sessionExpires, plan.headerValue)
+        }
+        guard let ok = try? SIPResponse(answering: invite, statusCode: 200, toTag: localTag, contact: contact, copyRecordRoute: true,
+                                        headers: headers, body: Array(answer.serialized().utf8),
+                                        contentType: SIPMediaType(type: "application", subtype: "sdp")) else {
+            await media.release(session)
+            return report(for: call, ending: .protocolError("could not build the 200"), media: nil)
+        }
+        do {
+            var dialog = try Dialog(uasRequest: invite, response: ok, overTLS: incoming.kind == .tls)
+            dialog.localContact = contact
+            call.dialog = dialog
+        } catch {
+            await media.release(session)
+            return await fail(400, .protocolError("the INVITE does not make a dialog: \(error)"))
+        }
+        call.destination = nextHop(for: call.dialog!, fallback: call.destination)
+        let remoteTone = offer.mediaAttribute(earshotToneAttribute).flatMap { Int($0) } ?? configuration.expectedRemoteTone
+        do {
+            // Latching (symmetric RTP, "comedia"): a caller behind NAT sends from an address its
+            // SDP cannot know; we answer to where its packets come from.
+            try await media.start(session, MediaParameters(
+                remote: remote, rtcpRemotePort: audio.remoteRTCPPort, payloadType: audio.payloadType,
+                telephoneEventPayloadType: audio.telephoneEventPayloadType, toneFrequency: configuration.toneFrequency,
+                expectedRemoteToneFrequency: remoteTone, latchToSource: true, ptimeMs: audio.ptime))
+        } catch {
+            await media.release(session)
+            return await fail(503, .mediaError(error.description))
+        }
+        call.answeredAt = call.elapsed
+        await respond(ok, on: key)
+        if var retransmitter = try? AcceptedInviteRetransmitter(response: ok, timers: configuration.timers) {
+            for action in retransmitter.start() {
+                if case .startTimer(let timer, let delay) = action { call.schedule(.retransmitTimer(timer), after: delay) }
+            }
+            call.retransmitter = retransmitter
+        }
+        call.sessionTimer = plan
+        if let plan { call.schedule(.sessionTimerDue(generation: 0), after: plan.firstDeadline) }
+
+        let ending = await runEstablishedCall(call, factory: factory, session: session, invite: invite, offer: answer)
+        let mediaReport = try? await media.stop(session)
+        return report(for: call, ending: ending, media: mediaReport)
+    }
+
+    /// The host peers should use to reach us on the listener a message came in on.
+    func advertisedHost(_ incoming: SIPIncoming) -> String {
+        let host = incoming.listener.advertisedHost ?? incoming.listener.host
+        if host == "0.0.0.0" || host == "::" {
+            return localAddress(toward: SIPDestination(host: incoming.sourceHost, port: incoming.sourcePort, kind: incoming.kind))
+        }
+        return host
+    }
+}

@@ -1,0 +1,221 @@
+import Foundation
+import MediaEngine
+import SDP
+import SIPCore
+import SIPTransaction
+
+/// A test call to place: where, how long, what to send.
+public struct CallRequest: Sendable {
+    /// The Request-URI and To (`sip:bob@192.0.2.1:5060`, `sip:alice@example.com`).
+    public var target: SIPURI
+    /// Where the INVITE goes: the target's host, or an outbound proxy.
+    public var destination: SIPDestination
+    public var duration: Duration
+    /// PCMU (0) or PCMA (8).
+    public var payloadType: UInt8
+    public var dtmf: String?
+    /// When the digits are sent, after the answer.
+    public var dtmfDelay: Duration
+    /// Digest credentials for 401/407 challenges.
+    public var username: String?
+    public var password: String?
+    /// The tone the far end sends; nil: its SDP's `a=x-earshot-tone`, else no tone check.
+    public var expectedRemoteTone: Int?
+    /// CANCEL when no final response arrives within this time.
+    public var noAnswerTimeout: Duration
+    /// Our From address of record; nil: `sip:<user>@<local address>`.
+    public var from: SIPURI?
+
+    public init(target: SIPURI, destination: SIPDestination, duration: Duration = .seconds(20), payloadType: UInt8 = 0,
+                dtmf: String? = nil, dtmfDelay: Duration = .seconds(2), username: String? = nil, password: String? = nil,
+                expectedRemoteTone: Int? = nil, noAnswerTimeout: Duration = .seconds(32), from: SIPURI? = nil) {
+        self.target = target
+        self.destination = destination
+        self.duration = duration
+        self.payloadType = payloadType
+        self.dtmf = dtmf
+        self.dtmfDelay = dtmfDelay
+        self.username = username
+        self.password = password
+        self.expectedRemoteTone = expectedRemoteTone
+        self.noAnswerTimeout = noAnswerTimeout
+        self.from = from
+    }
+}
+
+/// The SDP attribute with which Earshot tells its peer which identifying tone it sends, so the
+/// far end's audio check knows what to look for. Other user agents ignore it (RFC 8866 §5.13).
+let earshotToneAttribute = "x-earshot-tone"
+
+extension SIPUserAgent {
+    /// Places a call, keeps it up for the planned duration (refreshing the session when
+    /// RFC 4028 asks us to), hangs up and reports. Never throws: every failure is a classified
+    /// ending in the report.
+    public func placeCall(_ request: CallRequest) async -> CallReport {
+        let callID = SIPIdentifiers.callID(using: &random)
+        let call = CallContext(callID: callID, role: .caller, destination: request.destination)
+        calls[callID] = call
+        defer {
+            call.finish()
+            calls[callID] = nil
+        }
+        call.plannedDuration = request.duration
+        call.dtmfPlanned = request.dtmf
+        let localHost = localAddress(toward: request.destination)
+        let factory = requestFactory(for: request.destination.kind, localHost: localHost)
+        let fromURI = request.from ?? SIPURI(user: configuration.user, host: SIPHost(parsing: localHost))
+        let from = SIPNameAddress(displayName: configuration.displayName, uri: .sip(fromURI),
+                                  parameters: [SIPParameter("tag", SIPIdentifiers.tag(using: &random))])
+        let to = SIPNameAddress(uri: .sip(request.target))
+
+        // Media first: the offer carries our port.
+        let session: MediaSession
+        do {
+            session = try await media.openSession(localAddress: localHost)
+        } catch {
+            return finishedReport(call, ending: .mediaError(error.description), session: nil, from: from, to: to)
+        }
+        var offer = OfferAnswer.makeOffer(
+            AudioCapabilities(address: HostAddress(localHost) ?? HostAddress("127.0.0.1")!, port: session.rtpPort,
+                              codecs: request.payloadType == 8 ? [.pcma, .pcmu] : [.pcmu, .pcma]),
+            sessionID: UInt64(random.next() >> 1), sessionVersion: 1)
+        offer.addMediaAttribute(earshotToneAttribute, "\(configuration.toneFrequency)")
+        let offerBody = Array(offer.serialized().utf8)
+
+        var sessionExpires = configuration.sessionTimer.sessionExpires
+        var sequence: UInt32 = 1
+        var authorization: (credentials: DigestCredentials, proxy: Bool)?
+        var invite: SIPRequest
+        var response: SIPResponse
+        var attempts = 0
+        while true {
+            attempts += 1
+            var extra = SIPHeaders()
+            extra.add(.contentType, "application/sdp")
+            if let sessionExpires {
+                extra.add(.sessionExpires, "\(sessionExpires)")
+                extra.add(.minSE, "\(configuration.sessionTimer.minSE)")
+            }
+            invite = factory.request(method: .invite, uri: .sip(request.target), from: from, to: to, callID: callID,
+                                     sequence: sequence, body: offerBody, contentType: SIPMediaType(type: "application", subtype: "sdp"),
+                                     extraHeaders: extra.removingContentType(), using: &random)
+            if let authorization { invite.headers.setCredentials(authorization.credentials, forProxy: authorization.proxy) }
+            if call.inviteSentAt == nil { call.inviteSentAt = call.elapsed }
+            let noAnswer = Task { [weak self] in
+                try? await Task.sleep(for: request.noAnswerTimeout)
+                guard !Task.isCancelled else { return }
+                await self?.cancelInvite(invite, destination: request.destination)
+            }
+            let outcome = await runClientTransaction(invite, to: request.destination) { [weak self] response in
+                await self?.noteResponse(response, callID: callID)
+            }
+            noAnswer.cancel()
+            switch outcome {
+            case .timedOut:
+                await media.release(session)
+                let ending: CallEnding = call.provisionalSeen ? .noAnswer : .transactionTimeout(method: "INVITE")
+                return finishedReport(call, ending: ending, session: nil, from: from, to: to)
+            case .transportFailed(let reason):
+                await media.release(session)
+                return finishedReport(call, ending: .transportError(reason), session: nil, from: from, to: to)
+            case .final(let final):
+                response = final
+            }
+            if (200...299).contains(response.statusCode) { break }
+            if (response.statusCode == 401 || response.statusCode == 407), attempts <= 2,
+               let username = request.username, let password = request.password {
+                let proxy = response.statusCode == 407
+                let challenges = proxy ? response.headers.proxyAuthenticate : response.headers.wwwAuthenticate
+                if let challenge = challenges.first,
+                   let credentials = try? DigestCredentials(
+                    answering: challenge, method: "INVITE", uri: request.target.description, username: username,
+                    password: password, cnonce: randomTag(), nonceCount: nonceCounter.next(for: challenge.nonce)) {
+                    authorization = (credentials, proxy)
+                    sequence += 1
+                    call.authRoundTrips += 1
+                    continue
+                }
+            }
+            if response.statusCode == 422, attempts <= 3, let minSE = response.headers.minSE {
+                // RFC 4028 §7.4 (and §6): retry with Session-Expires at least the Min-SE asked for.
+                sessionExpires = max(Int(minSE), sessionExpires ?? 0)
+                sequence += 1
+                call.sessionIntervalRetries += 1
+                continue
+            }
+            await media.release(session)
+            let ending: CallEnding
+            switch response.statusCode {
+            case 401, 407: ending = .authenticationFailed(statusCode: response.statusCode, reasonPhrase: response.reasonPhrase)
+            case 487: ending = .noAnswer
+            default: ending = .rejected(statusCode: response.statusCode, reasonPhrase: response.reasonPhrase)
+            }
+            return finishedReport(call, ending: ending, session: nil, from: from, to: to)
+        }
+
+        // 2xx: the dialog, the ACK, the media.
+        if call.answeredAt == nil { call.answeredAt = call.elapsed }
+        do {
+            var dialog = try Dialog(uacRequest: invite, response: response, overTLS: request.destination.kind == .tls)
+            dialog.localContact = factory.contact
+            call.dialog = dialog
+        } catch {
+            await media.release(session)
+            return finishedReport(call, ending: .protocolError("2xx does not make a dialog: \(error)"), session: nil, from: from, to: to)
+        }
+        call.destination = nextHop(for: call.dialog!, fallback: request.destination)
+        let ack = try? call.dialog!.makeACK(for: invite, via: factory.via(using: &random))
+        if let ack { try? await sendRequest(ack, to: call.destination) }
+        call.lastACK = ack
+
+        guard let answer = try? SessionDescription(parsing: String(decoding: response.body, as: UTF8.self), options: .lenientOrder),
+              let audio = OfferAnswer.processAnswer(answer, to: offer).audio,
+              let remote = MediaEndpoint(host: audio.remoteAddress.description, port: audio.remotePort) else {
+            await sendBye(call, factory: factory)
+            await media.release(session)
+            return finishedReport(call, ending: .protocolError("the answer has no usable audio"), session: nil, from: from, to: to)
+        }
+        let remoteTone = request.expectedRemoteTone ?? answer.mediaAttribute(earshotToneAttribute).flatMap { Int($0) }
+        do {
+            try await media.start(session, MediaParameters(
+                remote: remote, rtcpRemotePort: audio.remoteRTCPPort, payloadType: audio.payloadType,
+                telephoneEventPayloadType: audio.telephoneEventPayloadType, toneFrequency: configuration.toneFrequency,
+                expectedRemoteToneFrequency: remoteTone, latchToSource: false, ptimeMs: audio.ptime))
+        } catch {
+            await sendBye(call, factory: factory)
+            await media.release(session)
+            return finishedReport(call, ending: .mediaError(error.description), session: nil, from: from, to: to)
+        }
+
+        // Session timer (RFC 4028 §7.2): what the 2xx says, or — when the peer ignored our
+        // request — we refresh ourselves at the interval we asked for.
+        call.sessionTimer = SessionTimerPlan(uacResponse: response, requested: sessionExpires, peerAllow: response.headers.allow)
+        if let plan = call.sessionTimer { call.schedule(.sessionTimerDue(generation: 0), after: plan.firstDeadline) }
+        call.schedule(.hangupDue, after: request.duration)
+        if let digits = request.dtmf, !digits.isEmpty { call.schedule(.dtmfDue, after: request.dtmfDelay) }
+
+        let ending = await runEstablishedCall(call, factory: factory, session: session, invite: invite, offer: offer)
+        let report = try? await media.stop(session)
+        return finishedReport(call, ending: ending, session: report, from: from, to: to)
+    }
+
+    /// Setup times (DESIGN §2): the first 180 and the 2xx, measured from the first INVITE.
+    func noteResponse(_ response: SIPResponse, callID: String) {
+        guard let call = calls[callID] else { return }
+        if response.statusCode > 100, response.statusCode < 200 { call.provisionalSeen = true }
+        if response.statusCode == 180 || response.statusCode == 183, call.ringingAt == nil { call.ringingAt = call.elapsed }
+        if (200...299).contains(response.statusCode), call.answeredAt == nil { call.answeredAt = call.elapsed }
+    }
+
+    func cancelInvite(_ invite: SIPRequest, destination: SIPDestination) async {
+        guard let cancel = try? SIPRequest.cancel(invite) else { return }
+        _ = await runClientTransaction(cancel, to: destination)
+    }
+
+    /// The next hop for requests in the dialog (§12.2.1.1, §8.1.2): the first route, else
+    /// the remote target; resolved to an address, or the original destination when it cannot be.
+    func nextHop(for dialog: Dialog, fallback: SIPDestination) -> SIPDestination {
+        guard let uri = dialog.nextHop.sipURI else { return fallback }
+        return SIPDestination(uri: uri, defaultKind: fallback.kind) ?? fallback
+    }
+}

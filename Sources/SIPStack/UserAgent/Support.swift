@@ -1,0 +1,162 @@
+import Foundation
+import MediaEngine
+import SDP
+import SIPCore
+import SIPTransaction
+
+extension SIPDestination {
+    /// The destination a SIP URI names (RFC 3263 reduced to what a test agent needs: an IP
+    /// literal or `localhost`, the URI's port or the transport's default, `;transport=`).
+    public init?(uri: SIPURI, defaultKind: SIPTransportKind = .udp) {
+        var kind = defaultKind
+        if let transport = uri.transport?.lowercased() {
+            guard let parsed = SIPTransportKind(rawValue: transport) else { return nil }
+            kind = parsed
+        } else if uri.isSecure {
+            kind = .tls
+        }
+        var host = uri.host.description
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host.lowercased() == "localhost" { host = "127.0.0.1" }
+        guard HostAddress(host) != nil else { return nil }
+        self.init(host: host, port: uri.port ?? kind.defaultPort, kind: kind)
+    }
+}
+
+extension SIPHost {
+    /// A host from an address literal or name (`127.0.0.1`, `::1`, `[::1]`, `example.com`).
+    init(parsing text: String) {
+        if let uri = try? SIPURI(parsing: "sip:" + (text.contains(":") && !text.hasPrefix("[") ? "[\(text)]" : text)) {
+            self = uri.host
+        } else {
+            self = (try! SIPURI(parsing: "sip:127.0.0.1")).host
+        }
+    }
+}
+
+extension SIPUserAgent {
+    /// The local address the kernel would use toward `destination` (a connected UDP socket
+    /// sends nothing; `getsockname` tells the source address the route picks). Falls back to
+    /// the listener's host.
+    func localAddress(toward destination: SIPDestination) -> String {
+        if let listener = transport.boundListeners.first(where: { $0.kind == destination.kind }),
+           listener.host != "0.0.0.0", listener.host != "::" {
+            return listener.advertisedHost ?? listener.host
+        }
+        return Self.routeSource(toward: destination.host) ?? "127.0.0.1"
+    }
+
+    static func routeSource(toward host: String) -> String? {
+        let ipv6 = host.contains(":")
+        let fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var storage = sockaddr_storage()
+        var length: socklen_t
+        if ipv6 {
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_port = UInt16(9).bigEndian
+            guard inet_pton(AF_INET6, host, &address.sin6_addr) == 1 else { return nil }
+            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+            withUnsafeBytes(of: &address) { source in
+                withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: source) }
+            }
+        } else {
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = UInt16(9).bigEndian
+            guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else { return nil }
+            length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            withUnsafeBytes(of: &address) { source in
+                withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: source) }
+            }
+        }
+        let connected = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) }
+        }
+        guard connected == 0 else { return nil }
+        var local = sockaddr_storage()
+        var localLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let named = withUnsafeMutablePointer(to: &local) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &localLength) }
+        }
+        guard named == 0 else { return nil }
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        if ipv6 {
+            var address = withUnsafeBytes(of: &local) { $0.load(as: sockaddr_in6.self) }
+            guard inet_ntop(AF_INET6, &address.sin6_addr, &buffer, socklen_t(buffer.count)) != nil else { return nil }
+        } else {
+            var address = withUnsafeBytes(of: &local) { $0.load(as: sockaddr_in.self) }
+            guard inet_ntop(AF_INET, &address.sin_addr, &buffer, socklen_t(buffer.count)) != nil else { return nil }
+        }
+        return String(cString: buffer)
+    }
+
+    /// Our Via/Contact for requests over `kind`: the listener's port and the address peers reach.
+    func requestFactory(for kind: SIPTransportKind, localHost: String) -> RequestFactory {
+        let listener = transport.boundListeners.first { $0.kind == kind } ?? transport.boundListeners.first
+        let port = listener?.port
+        let host = SIPHost(parsing: localHost)
+        var contactURI = SIPURI(user: configuration.user, host: host, port: port)
+        if kind != .udp { contactURI.parameters.set("transport", kind.rawValue) }
+        return RequestFactory(
+            transport: kind.viaToken, host: host, port: port,
+            contact: SIPNameAddress(uri: .sip(contactURI)), version: SIPStackVersion.string,
+            allow: Self.allowedMethods, supported: ["timer"])
+    }
+
+    /// Puts the call's ending, timings, media and ladder together.
+    func report(for call: CallContext, ending: CallEnding, media: MediaReport?) -> CallReport {
+        let answered = call.answeredAt
+        let ended = call.endedAt ?? call.elapsed
+        var problems: [String] = []
+        var status = ending.isNormal ? "passed" : "failed"
+        if ending.isNormal {
+            if let received = media?.received {
+                if received.packetsReceived == 0 {
+                    problems.append("no RTP received (one-way audio)")
+                    status = "failed"
+                } else if received.audioOK == false {
+                    problems.append("the far end's identifying tone was not heard continuously")
+                    status = "degraded"
+                }
+            } else {
+                problems.append("no media report")
+                status = "failed"
+            }
+        }
+        let firstRTP = media?.received.firstPacketMs
+        let setup = CallReport.Setup(
+            inviteTo180Ms: zip(call.inviteSentAt, call.ringingAt).map { ($1 - $0).milliseconds },
+            inviteTo200Ms: zip(call.inviteSentAt, answered).map { ($1 - $0).milliseconds },
+            answerToFirstRTPMs: firstRTP,
+            authRoundTrips: call.authRoundTrips,
+            sessionIntervalRetries: call.sessionIntervalRetries)
+        let sessionTimer = call.sessionTimer.map {
+            CallReport.SessionTimerReport(intervalS: $0.interval, refresher: $0.refresher, weRefresh: $0.weRefresh,
+                                          refreshMethod: $0.refreshMethod.rawValue, refreshes: call.refreshes)
+        }
+        return CallReport(
+            callID: call.callID, role: call.role.rawValue, localURI: call.localURI, remoteURI: call.remoteURI,
+            transport: call.destination.kind.rawValue, status: status, ending: ending, setup: setup,
+            plannedDurationS: call.plannedDuration?.secondsValue,
+            actualDurationS: answered.map { (ended - $0).secondsValue },
+            sessionTimer: sessionTimer, dtmfSent: call.dtmfSent,
+            dtmfReceived: media.map { $0.received.dtmfDigits },
+            directions: .init(outbound: media?.remoteView, inbound: media?.received),
+            media: media, problems: problems, ladder: call.ladder)
+    }
+
+    /// The caller-side report (sets the URIs first).
+    func finishedReport(_ call: CallContext, ending: CallEnding, session: MediaReport?, from: SIPNameAddress, to: SIPNameAddress) -> CallReport {
+        call.localURI = from.uri.description
+        call.remoteURI = to.uri.description
+        return report(for: call, ending: ending, media: session)
+    }
+}
+
+private func zip(_ a: Duration?, _ b: Duration?) -> (Duration, Duration)? {
+    guard let a, let b else { return nil }
+    return (a, b)
+}
