@@ -147,6 +147,24 @@ struct TCPTransportTests {
         await server.layer.stop()
     }
 
+    /// A connection with no traffic for `idleConnectionTimeout` is closed; the next request
+    /// opens a new one.
+    @Test func idleConnectionIsClosed() async throws {
+        let server = try await Node.start([.tcp], answering: true)
+        let client = try await Node.start([.tcp], idleTimeout: .milliseconds(200))
+        let destination = SIPDestination(host: "127.0.0.1", port: server.port(.tcp), kind: .tcp)
+        try await client.layer.send(request(callID: "idle@test", cseq: 1, via: client.via(.tcp, branch: "i1")), to: destination)
+        #expect(await client.inbox.first(1).count == 1)
+        #expect(await eventually { client.layer.counters.connectionsClosed == 1 })
+        #expect(await eventually { server.layer.counters.connectionsClosed == 1 })
+
+        try await client.layer.send(request(callID: "idle@test", cseq: 2, via: client.via(.tcp, branch: "i2")), to: destination)
+        #expect(await client.inbox.first(2).map { $0.response?.headers.values(.cseq) } == [["1 OPTIONS"], ["2 OPTIONS"]])
+        #expect(client.layer.counters.connectionsOpened == 2)
+        await client.layer.stop()
+        await server.layer.stop()
+    }
+
     @Test func connectingToAClosedPortIsATypedError() async throws {
         let gone = try await Node.start([.tcp])
         let port = gone.port(.tcp)

@@ -45,11 +45,12 @@ struct Node {
     /// request is answered 200 through `send(_:replyingTo:)`.
     static func start(
         _ kinds: [SIPTransportKind], host: String = "127.0.0.1", answering: Bool = false,
-        tlsServer: TLSConfiguration? = nil, tlsClient: TLSConfiguration = .makeClientConfiguration()
+        port: UInt16 = 0, tlsServer: TLSConfiguration? = nil,
+        tlsClient: TLSConfiguration = .makeClientConfiguration(), idleTimeout: TimeAmount? = .seconds(300)
     ) async throws -> Node {
         let configuration = SIPTransportConfiguration(
-            listeners: kinds.map { SIPListenerConfiguration(kind: $0, host: host) },
-            tlsServer: tlsServer, tlsClient: tlsClient)
+            listeners: kinds.map { SIPListenerConfiguration(kind: $0, host: host, port: port) },
+            tlsServer: tlsServer, tlsClient: tlsClient, idleConnectionTimeout: idleTimeout)
         let layer = SIPTransportLayer(configuration: configuration, group: MultiThreadedEventLoopGroup.singleton)
         let inbox = Inbox()
         layer.onMessage = { [weak layer] incoming in

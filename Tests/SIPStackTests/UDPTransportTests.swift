@@ -1,5 +1,6 @@
 import InteropTestSupport
 import NIOCore
+import NIOPosix
 import SIPCore
 import SIPStack
 import Testing
@@ -111,6 +112,28 @@ struct UDPTransportTests {
         #expect(counters.parseFailures == 1)
         #expect(counters.received == 1)
         await client.layer.stop()
+    }
+
+    /// A port already taken is a start failure, not a silently shared socket, and a layer
+    /// that failed to start binds nothing.
+    @Test func aTakenPortFailsTheStart() async throws {
+        let first = try await Node.start([.udp])
+        await #expect(throws: SIPTransportError.self) {
+            _ = try await Node.start([.tcp, .udp], port: first.port(.udp))
+        }
+        let second = SIPTransportLayer(
+            configuration: SIPTransportConfiguration(listeners: [
+                SIPListenerConfiguration(kind: .udp, host: "127.0.0.1", port: first.port(.udp))
+            ]),
+            group: MultiThreadedEventLoopGroup.singleton)
+        do {
+            try await second.start()
+            Issue.record("the second bind succeeded")
+        } catch {
+            #expect(error.code == .startFailed)
+        }
+        #expect(second.boundListeners.isEmpty)
+        await first.layer.stop()
     }
 
     @Test func sendingNeedsAListenerOfTheFamilyAndARunningLayer() async throws {

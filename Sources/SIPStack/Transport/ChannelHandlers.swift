@@ -45,6 +45,7 @@ final class SIPStreamHandler: ChannelInboundHandler {
     private let layer: SIPTransportLayer
     private let id: SIPConnectionID
     private let kind: SIPTransportKind
+    private let accepted: Bool
     private var listener: SIPBoundListener?
     private var framer: SIPStreamFramer
     private var remote: SocketAddress?
@@ -55,11 +56,12 @@ final class SIPStreamHandler: ChannelInboundHandler {
     private var bytesReceived = 0
     private var closing = false
 
-    init(layer: SIPTransportLayer, id: SIPConnectionID, kind: SIPTransportKind, listener: SIPBoundListener?,
-         framing: SIPStreamFramer.Configuration) {
+    init(layer: SIPTransportLayer, id: SIPConnectionID, kind: SIPTransportKind, accepted: Bool,
+         listener: SIPBoundListener?, framing: SIPStreamFramer.Configuration) {
         self.layer = layer
         self.id = id
         self.kind = kind
+        self.accepted = accepted
         self.listener = listener
         self.framer = SIPStreamFramer(configuration: framing)
     }
@@ -69,7 +71,7 @@ final class SIPStreamHandler: ChannelInboundHandler {
         if listener == nil, let local = context.channel.localAddress, let (host, port) = Addressing.endpoint(local) {
             listener = SIPBoundListener(kind: kind, host: host, port: port)
         }
-        layer.connectionOpened(id, channel: context.channel, remote: remote, kind: kind)
+        layer.connectionOpened(id, channel: context.channel, remote: remote, kind: kind, accepted: accepted)
         context.fireChannelActive()
     }
 

@@ -126,8 +126,20 @@ public final class SIPTransportLayer: Sendable {
             try await sendDatagram(bytes, to: address, from: nil)
         case .tcp, .tls:
             let serverName = destination.kind == .tls ? destination.serverName ?? hostName(destination.host) : nil
-            let channel = try await connection(to: address, kind: destination.kind, serverName: serverName)
+            try await sendOnConnection(bytes, to: address, kind: destination.kind, serverName: serverName)
+        }
+    }
+
+    /// A connection found open may have been closed by the peer a moment ago: when writing on a
+    /// reused connection fails, one new connection is tried.
+    private func sendOnConnection(_ bytes: [UInt8], to address: SocketAddress, kind: SIPTransportKind,
+                                  serverName: String?) async throws(SIPTransportError) {
+        let (channel, reused) = try await connection(to: address, kind: kind, serverName: serverName)
+        do {
             try await write(bytes, on: channel)
+        } catch where reused {
+            let (fresh, _) = try await connection(to: address, kind: kind, serverName: serverName)
+            try await write(bytes, on: fresh)
         }
     }
 
@@ -163,8 +175,7 @@ public final class SIPTransportLayer: Sendable {
             let target = ViaRules.streamResponseTarget(via, kind: kind)
             let address = try Addressing.resolve(target.host, port: target.port)
             let serverName = kind == .tls ? hostName(via.host.bare) : nil
-            let channel = try await connection(to: address, kind: kind, serverName: serverName)
-            try await write(bytes, on: channel)
+            try await sendOnConnection(bytes, to: address, kind: kind, serverName: serverName)
         }
     }
 
@@ -212,8 +223,10 @@ public final class SIPTransportLayer: Sendable {
 
     // MARK: connections
 
-    /// An open connection to `address`, reused or opened (one connect at a time per destination).
-    private func connection(to address: SocketAddress, kind: SIPTransportKind, serverName: String?) async throws(SIPTransportError) -> any Channel {
+    /// An open connection to `address`, reused (`reused` true) or opened (one connect at a
+    /// time per destination).
+    private func connection(to address: SocketAddress, kind: SIPTransportKind,
+                            serverName: String?) async throws(SIPTransportError) -> (channel: any Channel, reused: Bool) {
         let key = RemoteKey(kind: kind, address: address, serverName: serverName)
         enum Plan {
             case use(any Channel)
@@ -235,7 +248,7 @@ public final class SIPTransportLayer: Sendable {
         let future: EventLoopFuture<any Channel>
         switch plan {
         case .use(let channel):
-            return channel
+            return (channel, true)
         case .wait(let pending):
             future = pending
         case .connect(let id, let promise, let listener, let tlsContext):
@@ -250,7 +263,7 @@ public final class SIPTransportLayer: Sendable {
             future = promise.futureResult
         }
         do {
-            return try await future.get()
+            return (try await future.get(), false)
         } catch let error as SIPTransportError {
             throw error
         } catch {
@@ -295,8 +308,9 @@ public final class SIPTransportLayer: Sendable {
     private func bind(_ listener: SIPListenerConfiguration, serverTLS: NIOSSLContext?) async throws -> any Channel {
         switch listener.kind {
         case .udp:
+            // No SO_REUSEADDR: for UDP, Linux would let a second layer bind the same port and
+            // silently take its traffic.
             return try await DatagramBootstrap(group: group)
-                .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 // One datagram is one message (§18.3): read up to the largest UDP payload.
                 .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
                 .channelInitializer { channel in
@@ -335,7 +349,7 @@ public final class SIPTransportLayer: Sendable {
             try pipeline.addHandler(IdleStateHandler(allTimeout: idle))
         }
         try pipeline.addHandler(SIPStreamHandler(
-            layer: self, id: id, kind: kind, listener: listener,
+            layer: self, id: id, kind: kind, accepted: !outbound, listener: listener,
             framing: SIPStreamFramer.Configuration(
                 maximumHeaderSectionSize: configuration.maximumMessageSize,
                 maximumMessageSize: configuration.maximumMessageSize,
@@ -344,11 +358,14 @@ public final class SIPTransportLayer: Sendable {
 
     // MARK: called by the channel handlers
 
-    func connectionOpened(_ id: SIPConnectionID, channel: any Channel, remote: SocketAddress?, kind: SIPTransportKind) {
+    /// An accepted connection becomes reusable for requests to the peer's address at once; one
+    /// this layer opened, once `connection(to:)` has it (after the TLS handshake).
+    func connectionOpened(_ id: SIPConnectionID, channel: any Channel, remote: SocketAddress?, kind: SIPTransportKind,
+                          accepted: Bool) {
         let stopped = state.withLock { state -> Bool in
             state.counters.connectionsOpened += 1
             state.connections[id] = ConnectionRecord(channel: channel)
-            if let remote {
+            if accepted, let remote {
                 let key = RemoteKey(kind: kind, address: remote, serverName: nil)
                 if state.byRemote[key] == nil { state.byRemote[key] = id }
             }
