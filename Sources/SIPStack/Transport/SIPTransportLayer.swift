@@ -185,8 +185,10 @@ public final class SIPTransportLayer: Sendable {
         }
     }
 
+    /// The name a TLS certificate must carry: the host when it is a name ("localhost"
+    /// included); for an IP literal none, and the certificate must carry the address.
     private func hostName(_ host: String) -> String? {
-        Addressing.canonicalIP(host) == nil && host.lowercased() != "localhost" ? host : nil
+        Addressing.canonicalIP(host) == nil ? Addressing.unbracketed(host) : nil
     }
 
     /// "localhost" goes to ::1 only when the kind has IPv6 listeners and no IPv4 one.
