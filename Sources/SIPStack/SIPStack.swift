@@ -1,2 +1,0 @@
-/// SIP transports, transaction driver and user agent on SwiftNIO.
-public enum SIPStackModule {}
