@@ -1,4 +1,7 @@
 import Foundation
+import CallQuality
+import MediaEngine
+import RTPCore
 import SIPStack
 
 /// Printing call reports and `answer` events.
@@ -27,7 +30,7 @@ enum CallOutput {
         case .text:
             Swift.print(text())
         }
-        fflush(stdout)
+        FileHandle.standardOutput.synchronizeFile()
     }
 
     static func text(_ report: CallReport, ladder: Bool) -> String {
@@ -45,7 +48,7 @@ enum CallOutput {
             }
         }
         if let inbound = report.directions.inbound {
-            lines.append("received (far end → us): \(inbound.packetsReceived)/\(inbound.packetsExpected) packets, loss \(num(inbound.lossPct))%, jitter mean \(ms(inbound.jitterMeanMs)) max \(ms(inbound.jitterMaxMs)), RTT \(ms(inbound.rttMs)), MOS-CQ \(num(inbound.mosCQ)), audio \(inbound.audioOK.map { $0 ? "ok" : "NOT ok" } ?? "not checked"), DSCP \(inbound.dscpReceived.map(String.init) ?? "—")")
+            lines.append("received (far end → us): \(inbound.statistics.packetsReceived)/\(inbound.statistics.packetsExpected) packets, loss \(num(inbound.statistics.lossPercent))%, jitter mean \(ms(inbound.jitterMeanMs)) max \(ms(inbound.jitterMaxMs)), RTT \(ms(inbound.rttMs)), MOS-CQ \(num(inbound.assessment?.mosCQ)), audio \(inbound.audioOK ? "ok" : "NOT ok"), DSCP \(inbound.dscpReceived.map(String.init) ?? "—")")
         }
         if let outbound = report.directions.outbound {
             lines.append("sent (us → far end, from its RTCP): loss \(num(outbound.lossPct))%, jitter \(ms(outbound.jitterMs)), reports \(outbound.reportsReceived)")

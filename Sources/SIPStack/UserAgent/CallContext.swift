@@ -67,6 +67,7 @@ final class CallContext {
     var retransmitter: AcceptedInviteRetransmitter?
     var inviteIncoming: SIPIncoming?
     var pendingRefreshAt: Double?
+    var pendingRefreshMethod: SIPMethod?
     var lastRefresh: SIPRequest?
     var byeSent = false
 

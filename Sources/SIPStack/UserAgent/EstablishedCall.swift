@@ -64,6 +64,7 @@ extension SIPUserAgent {
                     let callEvents = call.events
                     let sentGeneration = generation
                     call.pendingRefreshAt = at
+                    call.pendingRefreshMethod = method
                     Task { [weak self] in
                         guard let self else { return }
                         let outcome = await self.runClientTransaction(request, to: destination)
@@ -78,6 +79,8 @@ extension SIPUserAgent {
             case .refreshAnswered(let method, let outcome, let due):
                 guard due == generation, let plan = call.sessionTimer else { continue }
                 let at = call.pendingRefreshAt ?? (call.elapsed - (call.answeredAt ?? .zero)).secondsValue
+                call.pendingRefreshAt = nil
+                call.pendingRefreshMethod = nil
                 switch outcome {
                 case .final(let response) where (200...299).contains(response.statusCode):
                     call.refreshes.append(.init(atS: at, method: method.rawValue, statusCode: response.statusCode,
@@ -98,7 +101,7 @@ extension SIPUserAgent {
                 case .final(let response) where response.statusCode == 422:
                     // §7.4 for refreshes: retry at once with the peer's Min-SE.
                     call.refreshes.append(.init(atS: at, method: method.rawValue, statusCode: 422, outcome: "interval too small", direction: "sent"))
-                    if let minSE = response.headers.minSE {
+                    if let minSE = response.headers.minSEValue {
                         call.sessionTimer = plan.with(interval: max(Int(minSE), plan.interval))
                     }
                     call.events.yield(.sessionTimerDue(generation: generation))
@@ -146,6 +149,14 @@ extension SIPUserAgent {
         switch request.method {
         case .bye:
             await replyInDialog(request, on: key, status: 200, call: call)
+            if call.endedAt == nil { call.endedAt = call.elapsed }
+            if let method = call.pendingRefreshMethod, let sentAt = call.pendingRefreshAt {
+                // The gateway that drops calls at 30 minutes: our refresh got no answer and the
+                // far end tore the session down (RFC 4028 §10 on its side).
+                let at = (call.elapsed - (call.answeredAt ?? .zero)).secondsValue
+                call.refreshes.append(.init(atS: sentAt, method: method.rawValue, statusCode: nil, outcome: "unanswered", direction: "sent"))
+                return .sessionExpired(detail: "refresh \(method.rawValue) unanswered, the far end ended the call (BYE)", afterSeconds: at)
+            }
             return .normal(by: .remote)
         case .invite, .update:
             // A refresh or a session change from the peer: answer with our session (a new
@@ -165,7 +176,7 @@ extension SIPUserAgent {
                 headers.add(.contentType, "application/sdp")
             }
             let at = (call.elapsed - (call.answeredAt ?? .zero)).secondsValue
-            if let requested = request.headers.sessionExpires {
+            if let requested = request.headers.sessionExpiresValue {
                 let plan = SessionTimerPlan.uas(request: request, requested: requested, minSE: configuration.sessionTimer.minSE,
                                                 previous: call.sessionTimer)
                 call.sessionTimer = plan

@@ -6,7 +6,7 @@ import SIPTransaction
 extension SIPUserAgent {
     /// A new INVITE: the call runs as its own task and reports through the incoming-call handler.
     func startIncomingCall(_ invite: SIPRequest, transaction key: TransactionKey, incoming: SIPIncoming) {
-        let callID = invite.headers.callID ?? randomCallID()
+        let callID = invite.headers.callIDValue ?? randomCallID()
         let destination = SIPDestination(host: incoming.sourceHost, port: incoming.sourcePort, kind: incoming.kind)
         let call = CallContext(callID: callID, role: .callee, destination: destination)
         call.invite = invite
@@ -44,7 +44,7 @@ extension SIPUserAgent {
             return await fail(status, .rejected(statusCode: status, reasonPhrase: SIPResponse.defaultReasonPhrase(for: status)))
         }
         // RFC 4028 §9: too small an interval is refused with 422 and our Min-SE.
-        let requestedSE = invite.headers.sessionExpires
+        let requestedSE = invite.headers.sessionExpiresValue
         if let requestedSE, Int(requestedSE.delta) < configuration.sessionTimer.minSE {
             var headers = SIPHeaders()
             headers.add(.minSE, "\(configuration.sessionTimer.minSE)")
@@ -58,12 +58,13 @@ extension SIPUserAgent {
         do {
             session = try await media.openSession(localAddress: localHost == "0.0.0.0" || localHost == "::" ? nil : localHost)
         } catch {
-            return await fail(503, .mediaError(error.description))
+            return await fail(503, .mediaError(String(describing: error)))
         }
         let capabilities = AudioCapabilities(address: HostAddress(advertisedHost(incoming)) ?? HostAddress("127.0.0.1")!,
                                              port: session.rtpPort)
         let answerOutcome = OfferAnswer.makeAnswer(to: offer, local: capabilities, sessionID: UInt64(random.next() >> 1), sessionVersion: 1)
-        guard case .accepted(var answer, let audio) = answerOutcome,
+        var answer = answerOutcome.sdp
+        guard let audio = answerOutcome.outcome.audio,
               let remote = MediaEndpoint(host: audio.remoteAddress.description, port: audio.remotePort) else {
             await media.release(session)
             return await fail(488, .protocolError("no acceptable audio in the offer"))
@@ -102,7 +103,7 @@ extension SIPUserAgent {
             // The caller did not ask; §9: we may still time the session, refreshing it ourselves
             // only when the caller supports timers (else it could not know).
             let supportsTimer = ((try? invite.headers.supported) ?? []).contains("timer")
-            if supportsTimer { plan = SessionTimerPlan.uasChoosing(interval: ours, peerAllow: invite.headers.allow) }
+            if supportsTimer { plan = SessionTimerPlan.uasChoosing(interval: ours, peerAllow: invite.headers.allowValue) }
         }
         if let plan {
             headers.add(.require, "timer")
@@ -133,7 +134,7 @@ extension SIPUserAgent {
                 expectedRemoteToneFrequency: remoteTone, latchToSource: true, ptimeMs: audio.ptime))
         } catch {
             await media.release(session)
-            return await fail(503, .mediaError(error.description))
+            return await fail(503, .mediaError(String(describing: error)))
         }
         call.answeredAt = call.elapsed
         await respond(ok, on: key)

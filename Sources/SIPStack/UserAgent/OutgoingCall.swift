@@ -73,7 +73,7 @@ extension SIPUserAgent {
         do {
             session = try await media.openSession(localAddress: localHost)
         } catch {
-            return finishedReport(call, ending: .mediaError(error.description), session: nil, from: from, to: to)
+            return finishedReport(call, ending: .mediaError(String(describing: error)), session: nil, from: from, to: to)
         }
         var offer = OfferAnswer.makeOffer(
             AudioCapabilities(address: HostAddress(localHost) ?? HostAddress("127.0.0.1")!, port: session.rtpPort,
@@ -91,20 +91,22 @@ extension SIPUserAgent {
         while true {
             attempts += 1
             var extra = SIPHeaders()
-            extra.add(.contentType, "application/sdp")
             if let sessionExpires {
                 extra.add(.sessionExpires, "\(sessionExpires)")
                 extra.add(.minSE, "\(configuration.sessionTimer.minSE)")
             }
             invite = factory.request(method: .invite, uri: .sip(request.target), from: from, to: to, callID: callID,
                                      sequence: sequence, body: offerBody, contentType: SIPMediaType(type: "application", subtype: "sdp"),
-                                     extraHeaders: extra.removingContentType(), using: &random)
+                                     extraHeaders: extra, using: &random)
             if let authorization { invite.headers.setCredentials(authorization.credentials, forProxy: authorization.proxy) }
             if call.inviteSentAt == nil { call.inviteSentAt = call.elapsed }
+            let sentInvite = invite
+            let timeout = request.noAnswerTimeout
+            let inviteDestination = request.destination
             let noAnswer = Task { [weak self] in
-                try? await Task.sleep(for: request.noAnswerTimeout)
+                try? await Task.sleep(for: timeout)
                 guard !Task.isCancelled else { return }
-                await self?.cancelInvite(invite, destination: request.destination)
+                await self?.cancelInvite(sentInvite, destination: inviteDestination)
             }
             let outcome = await runClientTransaction(invite, to: request.destination) { [weak self] response in
                 await self?.noteResponse(response, callID: callID)
@@ -125,7 +127,7 @@ extension SIPUserAgent {
             if (response.statusCode == 401 || response.statusCode == 407), attempts <= 2,
                let username = request.username, let password = request.password {
                 let proxy = response.statusCode == 407
-                let challenges = proxy ? response.headers.proxyAuthenticate : response.headers.wwwAuthenticate
+                let challenges = proxy ? response.headers.proxyChallenges : response.headers.wwwChallenges
                 if let challenge = challenges.first,
                    let credentials = try? DigestCredentials(
                     answering: challenge, method: "INVITE", uri: request.target.description, username: username,
@@ -136,7 +138,7 @@ extension SIPUserAgent {
                     continue
                 }
             }
-            if response.statusCode == 422, attempts <= 3, let minSE = response.headers.minSE {
+            if response.statusCode == 422, attempts <= 3, let minSE = response.headers.minSEValue {
                 // RFC 4028 §7.4 (and §6): retry with Session-Expires at least the Min-SE asked for.
                 sessionExpires = max(Int(minSE), sessionExpires ?? 0)
                 sequence += 1
@@ -184,12 +186,12 @@ extension SIPUserAgent {
         } catch {
             await sendBye(call, factory: factory)
             await media.release(session)
-            return finishedReport(call, ending: .mediaError(error.description), session: nil, from: from, to: to)
+            return finishedReport(call, ending: .mediaError(String(describing: error)), session: nil, from: from, to: to)
         }
 
         // Session timer (RFC 4028 §7.2): what the 2xx says, or — when the peer ignored our
         // request — we refresh ourselves at the interval we asked for.
-        call.sessionTimer = SessionTimerPlan(uacResponse: response, requested: sessionExpires, peerAllow: response.headers.allow)
+        call.sessionTimer = SessionTimerPlan(uacResponse: response, requested: sessionExpires, peerAllow: response.headers.allowValue)
         if let plan = call.sessionTimer { call.schedule(.sessionTimerDue(generation: 0), after: plan.firstDeadline) }
         call.schedule(.hangupDue, after: request.duration)
         if let digits = request.dtmf, !digits.isEmpty { call.schedule(.dtmfDue, after: request.dtmfDelay) }

@@ -1,3 +1,4 @@
+import Foundation
 import SIPCore
 import SIPTransaction
 
@@ -149,7 +150,7 @@ extension SIPUserAgent {
                 if response.statusCode == 401 || response.statusCode == 407, challengesSeen < 2 {
                     challengesSeen += 1
                     let proxy = response.statusCode == 407
-                    let challenges = proxy ? response.headers.proxyAuthenticate : response.headers.wwwAuthenticate
+                    let challenges = proxy ? response.headers.proxyChallenges : response.headers.wwwChallenges
                     // A second challenge that is not `stale` means the credentials were refused.
                     if challengesSeen == 2, !(challenges.first?.stale ?? false) {
                         return RegistrationResult(
@@ -185,7 +186,7 @@ extension SIPUserAgent {
             }
             if contacts.addresses.count == 1, let expires = contacts.addresses[0].expires { return Int(expires) }
         }
-        if let expires = response.headers.expires { return Int(expires) }
+        if let expires = response.headers.expiresValue { return Int(expires) }
         return asked
     }
 

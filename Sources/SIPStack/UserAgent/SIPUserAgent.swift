@@ -183,7 +183,7 @@ public actor SIPUserAgent {
 
     /// A request passed up by a server transaction (or an ACK for a 2xx, `transaction` nil).
     func handleRequest(_ request: SIPRequest, transaction: TransactionKey?, incoming: SIPIncoming) async {
-        let callID = request.headers.callID ?? ""
+        let callID = request.headers.callIDValue ?? ""
         if let call = calls[callID] {
             call.events.yield(.request(request, transaction, incoming))
             return
@@ -215,16 +215,16 @@ public actor SIPUserAgent {
             try? await sendResponse(response, replyingTo: incoming)
         }
         guard let entry = serverTransactions[target], entry.transaction.finalResponse == nil else { return }
-        let callID = entry.transaction.request.headers.callID ?? ""
+        let callID = entry.transaction.request.headers.callIDValue ?? ""
         calls[callID]?.events.yield(.cancelled(cancel))
     }
 
     func serverTransactionTimedOut(_ request: SIPRequest) async {
-        if let callID = request.headers.callID { calls[callID]?.events.yield(.ackTimeout) }
+        if let callID = request.headers.callIDValue { calls[callID]?.events.yield(.ackTimeout) }
     }
 
     func strayResponse(_ response: SIPResponse) async {
-        if let callID = response.headers.callID, let call = calls[callID] {
+        if let callID = response.headers.callIDValue, let call = calls[callID] {
             call.events.yield(.strayResponse(response))
         } else {
             counters.strayResponses += 1
@@ -251,7 +251,7 @@ public actor SIPUserAgent {
     /// Every message in and out lands in the ladder of its call (by Call-ID), or of the
     /// registration/options exchange it belongs to.
     func record(_ message: SIPMessage, direction: SIPLadder.Direction, kind: SIPTransportKind, remote: String) {
-        let callID = message.headers.callID ?? ""
+        let callID = message.headers.callIDValue ?? ""
         let now = ContinuousClock.now
         if let call = calls[callID] {
             call.ladder.append(message, direction: direction, at: now - call.startedAt, transport: kind.viaToken, remote: remote,

@@ -14,6 +14,14 @@ struct SessionTimerPlan: Sendable, Hashable {
     /// Whether we are the dialog's UAC (the refresher parameter is relative to the dialog).
     var weAreUAC: Bool
 
+    init(interval: Int, refresher: String, weRefresh: Bool, refreshMethod: SIPMethod, weAreUAC: Bool) {
+        self.interval = interval
+        self.refresher = refresher
+        self.weRefresh = weRefresh
+        self.refreshMethod = refreshMethod
+        self.weAreUAC = weAreUAC
+    }
+
     /// §10: the refresher refreshes at half the interval; the other side sends BYE when no
     /// refresh came by `interval − min(32 s, interval/3)`.
     var firstDeadline: Duration {
@@ -36,9 +44,9 @@ struct SessionTimerPlan: Sendable, Hashable {
     /// ourselves at the interval we asked for (§7.2 last paragraph). Nil when nobody asked.
     init?(uacResponse response: SIPResponse, requested: Int?, peerAllow: [SIPMethod]?) {
         let method = Self.method(peerAllow: peerAllow)
-        if let value = response.headers.sessionExpires {
+        if let value = response.headers.sessionExpiresValue {
             interval = Int(value.delta)
-            let refresher = value.refresher?.description.lowercased() ?? "uac"
+            let refresher = value.refresher?.rawValue ?? "uac"
             self.refresher = refresher
             weRefresh = refresher == "uac"
         } else if let requested {
@@ -59,7 +67,7 @@ struct SessionTimerPlan: Sendable, Hashable {
         let interval = max(Int(requested.delta), minSE)
         let supportsTimer = ((try? request.headers.supported) ?? []).contains("timer")
         let refresher: String
-        if let asked = requested.refresher?.description.lowercased() {
+        if let asked = requested.refresher?.rawValue {
             refresher = asked
         } else {
             refresher = supportsTimer ? "uac" : "uas"
@@ -69,7 +77,7 @@ struct SessionTimerPlan: Sendable, Hashable {
         let weAreUACOfDialog = previous?.weAreUAC ?? false
         let senderRefreshes = refresher == "uac"
         return SessionTimerPlan(interval: interval, refresher: refresher, weRefresh: !senderRefreshes,
-                                refreshMethod: previous?.refreshMethod ?? method(peerAllow: request.headers.allow),
+                                refreshMethod: previous?.refreshMethod ?? method(peerAllow: request.headers.allowValue),
                                 weAreUAC: weAreUACOfDialog)
     }
 
@@ -82,7 +90,7 @@ struct SessionTimerPlan: Sendable, Hashable {
     /// After a 2xx to our refresh: its Session-Expires may change the interval (§7.4).
     func refreshed(by response: SIPResponse) -> SessionTimerPlan {
         var next = self
-        if let value = response.headers.sessionExpires { next.interval = Int(value.delta) }
+        if let value = response.headers.sessionExpiresValue { next.interval = Int(value.delta) }
         return next
     }
 

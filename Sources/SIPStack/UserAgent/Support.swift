@@ -1,5 +1,6 @@
 import Foundation
 import MediaEngine
+import RTPCore
 import SDP
 import SIPCore
 import SIPTransaction
@@ -114,7 +115,7 @@ extension SIPUserAgent {
         var status = ending.isNormal ? "passed" : "failed"
         if ending.isNormal {
             if let received = media?.received {
-                if received.packetsReceived == 0 {
+                if received.statistics.packetsReceived == 0 {
                     problems.append("no RTP received (one-way audio)")
                     status = "failed"
                 } else if received.audioOK == false {
@@ -143,7 +144,7 @@ extension SIPUserAgent {
             plannedDurationS: call.plannedDuration?.secondsValue,
             actualDurationS: answered.map { (ended - $0).secondsValue },
             sessionTimer: sessionTimer, dtmfSent: call.dtmfSent,
-            dtmfReceived: media.map { $0.received.dtmfDigits },
+            dtmfReceived: media.map { $0.received.dtmf },
             directions: .init(outbound: media?.remoteView, inbound: media?.received),
             media: media, problems: problems, ladder: call.ladder)
     }
@@ -159,4 +160,41 @@ extension SIPUserAgent {
 private func zip(_ a: Duration?, _ b: Duration?) -> (Duration, Duration)? {
     guard let a, let b else { return nil }
     return (a, b)
+}
+
+extension MediaEngine {
+    /// Gives a session's ports back when the call never got to media.
+    func release(_ session: MediaSession) async {
+        _ = try? await stop(session)
+    }
+}
+
+extension SessionDescription {
+    /// Adds `a=name:value` to the first audio m= section (our own attributes, e.g. the tone).
+    mutating func addMediaAttribute(_ name: String, _ value: String) {
+        guard let index = media.firstIndex(where: { $0.media == "audio" }) else { return }
+        media[index].attributes.append(Attribute(name: name, value: value))
+    }
+
+    /// The value of `a=name:value` on the first audio m= section, or the session level.
+    func mediaAttribute(_ name: String) -> String? {
+        if let audio = media.first(where: { $0.media == "audio" }), let value = audio.attribute(named: name)?.value { return value }
+        return attributes.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+
+    func serialized() -> String { serialize() }
+}
+
+/// Lenient reads for the user agent: a header that does not parse counts as absent (the
+/// message was already accepted by the transport; a broken optional header must not end a call).
+extension SIPHeaders {
+    var callIDValue: String? { (try? callID) ?? nil }
+    var sessionExpiresValue: SIPSessionExpires? { (try? sessionExpires) ?? nil }
+    var minSEValue: UInt32? { (try? minSE) ?? nil }
+    var allowValue: [SIPMethod]? { (try? allow) ?? nil }
+    var expiresValue: UInt32? { (try? expires) ?? nil }
+    var supportedValue: [String] { (try? supported) ?? [] }
+    var wwwChallenges: [DigestChallenge] { (try? wwwAuthenticate) ?? [] }
+    var proxyChallenges: [DigestChallenge] { (try? proxyAuthenticate) ?? [] }
+    var cseqValue: SIPCSeq? { (try? cseq) ?? nil }
 }
