@@ -148,7 +148,7 @@ struct AnswerCommand: AsyncParsableCommand {
             for await report in ended.stream {
                 count += 1
                 if format == .json {
-                    CallOutput.event("call", ["report": report], format: .json) { "" }
+                    CallOutput.event("call", CallEvent(report: report), format: .json) { "" }
                 } else {
                     try? CallOutput.print(report, format: .text, ladder: showLadder)
                 }
@@ -161,6 +161,10 @@ struct AnswerCommand: AsyncParsableCommand {
         await media.shutdown()
         CallOutput.event("stopped", ["reason": "done"], format: format) { "stopped" }
     }
+}
+
+struct CallEvent: Encodable {
+    var report: CallReport
 }
 
 /// Turns SIGINT/SIGTERM into a callback (Dispatch signal sources; the default action is ignored).

@@ -240,11 +240,17 @@ struct CallCommand: AsyncParsableCommand {
         if (username == nil) != (password == nil) { throw CommandFailure.usage("--username and --password go together") }
 
         let media = try engine.mediaEngine(bindAddress: local.host)
+        let tlsServer = try engine.tlsServer()
+        // Over TLS without a certificate of our own we only dial out: no TLS listener (the
+        // peer answers on our connection). A UDP listener stays for the Via/Contact port.
+        let listenerKind: SIPTransportKind = kind == .tls && tlsServer == nil ? .udp : kind
         let configuration = UserAgentConfiguration(
-            listeners: [SIPListenerConfiguration(kind: kind, host: local.host, port: local.port)],
-            user: engine.user, timers: try engine.timers(), tlsServer: try engine.tlsServer(), tlsClient: try engine.tlsClient(),
+            listeners: [SIPListenerConfiguration(kind: listenerKind, host: local.host, port: local.port)],
+            user: engine.user, timers: try engine.timers(), tlsServer: tlsServer, tlsClient: try engine.tlsClient(),
             sessionTimer: try engine.sessionTimer(), toneFrequency: try engine.frequency(engine.tone, name: "tone") ?? 1750)
-        let agent = SIPUserAgent(configuration: configuration, media: media)
+        var agentConfiguration = configuration
+        agentConfiguration.checksResponseSentBy = listenerKind == kind
+        let agent = SIPUserAgent(configuration: agentConfiguration, media: media)
         do {
             try await agent.start()
         } catch {

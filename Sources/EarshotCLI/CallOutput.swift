@@ -9,9 +9,9 @@ enum CallOutput {
     static func print(_ report: CallReport, format: OutputFormat, ladder: Bool) throws {
         switch format {
         case .json:
-            Swift.print(try Output.json(report))
+            write(try Output.json(report))
         case .text:
-            Swift.print(text(report, ladder: ladder))
+            write(text(report, ladder: ladder))
         }
     }
 
@@ -25,12 +25,16 @@ enum CallOutput {
                   var object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else { return }
             object["event"] = name
             if let line = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) {
-                Swift.print(String(decoding: line, as: UTF8.self))
+                write(String(decoding: line, as: UTF8.self))
             }
         case .text:
-            Swift.print(text())
+            write(text())
         }
-        FileHandle.standardOutput.synchronizeFile()
+    }
+
+    /// Unbuffered: `answer` runs for long under scripts that wait for its lines.
+    static func write(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
     static func text(_ report: CallReport, ladder: Bool) -> String {

@@ -10,6 +10,7 @@ import Glibc
 /// A child process could not be started.
 public struct SpawnError: Error, CustomStringConvertible {
     public var description: String
+    public init(description: String) { self.description = description }
 }
 
 /// A scratch directory removed when the test is done with it.

@@ -33,6 +33,9 @@ public struct UserAgentConfiguration: Sendable {
     public var maximumMessageSize: Int
     /// Bytes of a body kept in the ladder.
     public var ladderBodyLimit: Int
+    /// RFC 3261 §18.1.2: drop responses whose Via sent-by is not one of our listeners. Off for
+    /// a caller that dials TCP/TLS without a listener of that kind.
+    public var checksResponseSentBy: Bool = true
 
     public init(
         listeners: [SIPListenerConfiguration],
@@ -126,7 +129,11 @@ public actor SIPUserAgent {
                 listeners: configuration.listeners,
                 tlsServer: configuration.tlsServer,
                 tlsClient: configuration.tlsClient,
-                maximumMessageSize: configuration.maximumMessageSize
+                maximumMessageSize: configuration.maximumMessageSize,
+                // A caller over TCP/TLS without a listener of that kind (no certificate of its
+                // own) gets its responses on the connection it opened; their Via cannot name a
+                // listener, so the sent-by check (§18.1.2) is off for it.
+                checksResponseSentBy: configuration.checksResponseSentBy
             ),
             group: group
         )
