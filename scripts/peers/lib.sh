@@ -128,16 +128,21 @@ sipp_register() {
 # variable that is 0 as nothing) -> "=0"
 sipp_numbers() { sed -E -e 's/=([0-9]+)\.0+( |$)/=\1\2/g' -e 's/=( |$)/=0\1/g' -e 's/=( |$)/=0\1/g'; }
 
-# free_port u|t [NETNS] -> a free even port on 127.0.0.1 / the namespace (for peers whose port the
-# caller did not choose); even so that RTP port+1 (RTCP) is likely free too
+# free_port u|t [NETNS] -> a free even port P on 127.0.0.1 / in the namespace, with P+1..P+3 free
+# too (RTCP; sipp also binds P+2 for video), for ports the caller did not choose
 free_port() {
   local nsx=(); [ -n "${2:-}" ] && nsx=(ip netns exec "$2")
   "${nsx[@]}" "$PYTHON" - "$1" <<'PY'
 import socket, sys
 kind = socket.SOCK_DGRAM if sys.argv[1] == "u" else socket.SOCK_STREAM
-for _ in range(200):
+def free(p):
+    try:
+        s = socket.socket(socket.AF_INET, kind); s.bind(("0.0.0.0", p)); s.close(); return True
+    except OSError:
+        return False
+for _ in range(500):
     s = socket.socket(socket.AF_INET, kind); s.bind(("0.0.0.0", 0)); p = s.getsockname()[1]; s.close()
-    if p % 2 == 0 and p < 65530:
+    if p % 2 == 0 and p < 65530 and free(p + 1) and free(p + 2) and free(p + 3):
         print(p); break
 PY
 }
