@@ -121,11 +121,18 @@ def write_pcap(path, packets):
 
 
 def write_wav(path, hz, level, seconds, rate):
+    """A whole number of Hz repeats exactly every second: compute one second, repeat it."""
+    total = int(rate * seconds)
+    block = rate if float(hz).is_integer() else total
+    one = b"".join(struct.pack("<h", s) for s in tone(hz, level, min(block, total), rate))
     w = wave.open(path, "wb")
     w.setnchannels(1)
     w.setsampwidth(2)
     w.setframerate(rate)
-    w.writeframes(b"".join(struct.pack("<h", s) for s in tone(hz, level, int(rate * seconds), rate)))
+    full, rest = divmod(total, block)
+    for _ in range(full):
+        w.writeframes(one)
+    w.writeframes(one[:2 * rest])
     w.close()
 
 

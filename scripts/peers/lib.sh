@@ -128,11 +128,12 @@ sipp_register() {
 # variable that is 0 as nothing) -> "=0"
 sipp_numbers() { sed -E -e 's/=([0-9]+)\.0+( |$)/=\1\2/g' -e 's/=( |$)/=0\1/g' -e 's/=( |$)/=0\1/g'; }
 
-# free_port u|t [NETNS] -> a free even port P on 127.0.0.1 / in the namespace, with P+1..P+3 free
-# too (RTCP; sipp also binds P+2 for video), for ports the caller did not choose
+# free_port u|t [NETNS] -> a free port for ports the caller did not choose; for UDP an even port P
+# with P+1..P+3 free too (RTCP; sipp also binds P+2 for video)
 free_port() {
   local nsx=(); [ -n "${2:-}" ] && nsx=(ip netns exec "$2")
-  "${nsx[@]}" "$PYTHON" - "$1" <<'PY'
+  local p
+  p=$("${nsx[@]}" "$PYTHON" - "$1" <<'PY'
 import socket, sys
 kind = socket.SOCK_DGRAM if sys.argv[1] == "u" else socket.SOCK_STREAM
 def free(p):
@@ -142,7 +143,12 @@ def free(p):
         return False
 for _ in range(500):
     s = socket.socket(socket.AF_INET, kind); s.bind(("0.0.0.0", 0)); p = s.getsockname()[1]; s.close()
+    if sys.argv[1] == "t" and p < 65530:  # Linux hands out odd ports to bind(0) for TCP
+        print(p); break
     if p % 2 == 0 and p < 65530 and free(p + 1) and free(p + 2) and free(p + 3):
         print(p); break
 PY
+)
+  [[ "$p" =~ ^[0-9]+$ ]] || fail "could not find a free port"
+  echo "$p"
 }
