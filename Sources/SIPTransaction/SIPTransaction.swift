@@ -1,2 +1,0 @@
-/// RFC 3261 §17 transactions, §12 dialogs and RFC 4028 session timers as pure state machines.
-public enum SIPTransactionModule {}
