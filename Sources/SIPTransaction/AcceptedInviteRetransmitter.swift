@@ -60,9 +60,8 @@ public struct AcceptedInviteRetransmitter: Sendable {
     public mutating func receiveACK(_ ack: SIPRequest) -> [TransactionAction] {
         guard state == .waitingForACK, matches(ack) else { return [] }
         var actions: [TransactionAction] = []
-        running.cancelAll(into: &actions)
         state = .acknowledged
-        actions.append(.terminated)
+        running.finish(into: &actions)
         return actions
     }
 
@@ -77,10 +76,9 @@ public struct AcceptedInviteRetransmitter: Sendable {
             running.start(.successRetransmit, interval, into: &actions)
         case .ackWait:
             // §13.3.1.4: "the dialog is confirmed, but the session SHOULD be terminated" (BYE).
-            running.cancelAll(into: &actions)
             state = .gaveUp
             actions.append(.timedOut)
-            actions.append(.terminated)
+            running.finish(into: &actions)
         default:
             break
         }

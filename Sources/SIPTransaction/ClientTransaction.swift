@@ -176,8 +176,7 @@ public struct ClientTransaction: Sendable {
     }
 
     private mutating func terminate(into actions: inout [TransactionAction]) {
-        running.cancelAll(into: &actions)
+        running.finish(into: &actions)
         state = .terminated
-        actions.append(.terminated)
     }
 }

@@ -185,8 +185,7 @@ public struct ServerTransaction: Sendable {
     }
 
     private mutating func terminate(into actions: inout [TransactionAction]) {
-        running.cancelAll(into: &actions)
+        running.finish(into: &actions)
         state = .terminated
-        actions.append(.terminated)
     }
 }

@@ -149,6 +149,12 @@ struct RunningTimers: Sendable, Hashable {
         }
     }
 
+    /// Cancels every running timer and ends with `.terminated`.
+    mutating func finish(into actions: inout [TransactionAction]) {
+        cancelAll(into: &actions)
+        actions.append(.terminated)
+    }
+
     /// Whether a fired timer was running (and is now no longer).
     mutating func fired(_ timer: TransactionTimer) -> Bool { running.remove(timer) != nil }
 }

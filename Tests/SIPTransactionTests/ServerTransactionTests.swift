@@ -176,7 +176,7 @@ struct AcceptedInviteRetransmitterTests {
         #expect(driver.sendTimes == [500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500].map { .milliseconds($0) })
         #expect(driver.sent.allSatisfy { $0.message == .response(response) })
         #expect(rtx.retransmissions == 10)
-        #expect(Array(driver.log.suffix(3)) == [.cancelTimer(.successRetransmit), .timedOut, .terminated])
+        #expect(Array(driver.log.suffix(3)) == [.timedOut, .cancelTimer(.successRetransmit), .terminated])
         #expect(rtx.state == .gaveUp)
     }
 
