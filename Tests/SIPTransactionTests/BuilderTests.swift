@@ -124,6 +124,32 @@ struct BuilderTests {
         #expect(first.headers.values(.callID) != second.headers.values(.callID))
     }
 
+    @Test func factoryBuildsRegisterRefreshesOnOneCallID() throws {
+        var rng = SeededGenerator(seed: 9)
+        let factory = RequestFactory(transport: "TCP", host: .ipv4("127.0.0.1"), port: 5070,
+                                     contact: SIPNameAddress(uri: try URI(parsing: "sip:alice@127.0.0.1:5070;transport=tcp")),
+                                     version: "0.3.0")
+        let aor = try SIPNameAddress(parsing: "<sip:alice@example.com>")
+        let registrar = try URI(parsing: "sip:example.com")
+        var expires = SIPHeaders()
+        expires.add(.expires, "3600")
+        let first = factory.request(method: .register, uri: registrar, from: aor, to: aor, sequence: 1, extraHeaders: expires, using: &rng)
+        let callID = try #require(try first.headers.callID)
+        // §10.2: refreshes reuse the Call-ID and increase the CSeq.
+        let refresh = factory.request(method: .register, uri: registrar, from: aor, to: aor, callID: callID, sequence: 2,
+                                      extraHeaders: expires, using: &rng)
+        #expect(try refresh.headers.callID == callID)
+        #expect(try refresh.headers.cseq == SIPCSeq(sequence: 2, method: .register))
+        #expect(try refresh.headers.to?.uri == aor.uri)
+        #expect(try refresh.headers.to?.tag == nil)
+        #expect(refresh.headers.values(.expires) == ["3600"])
+        #expect(refresh.headers.values(.contact) == ["<sip:alice@127.0.0.1:5070;transport=tcp>"])
+        #expect(refresh.headers.values(.contentLength) == ["0"])
+        #expect(!refresh.headers.contains(.allow) && !refresh.headers.contains(.contentType))
+        #expect(try refresh.headers.topVia?.description.hasPrefix("SIP/2.0/TCP 127.0.0.1:5070;branch=z9hG4bK") == true)
+        #expect(try refresh.headers.topVia?.branch != first.headers.topVia?.branch)
+    }
+
     @Test func identifiersHaveTheirFormats() {
         var rng = SeededGenerator(seed: 7)
         let branch = SIPIdentifiers.branch(using: &rng)
