@@ -3,6 +3,7 @@ import CallQuality
 import MediaEngine
 import RTPCore
 import SIPStack
+import SIPTransaction
 
 /// Printing call reports and `answer` events.
 enum CallOutput {
@@ -64,7 +65,7 @@ enum CallOutput {
         for problem in report.problems { lines.append("problem: \(problem)") }
         if ladder {
             lines.append("SIP ladder:")
-            lines.append(report.ladder.rendered())
+            lines.append(report.ladder.render())
         }
         return lines.joined(separator: "\n")
     }

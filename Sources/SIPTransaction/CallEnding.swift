@@ -42,6 +42,10 @@ public struct CallEnding: Sendable, Hashable, Codable, CustomStringConvertible {
         case mediaTimeout(detail: String?)
         /// 401/407 after we sent credentials, or a challenge we could not answer.
         case authenticationFailed(status: Int, reason: String)
+        /// The peer broke the protocol: a 2xx that makes no dialog, an answer without usable audio.
+        case protocolError(detail: String)
+        /// The media engine could not run the call (ports exhausted, socket error).
+        case mediaError(detail: String)
 
         /// The stable code in JSON and reports.
         public var code: String {
@@ -57,6 +61,8 @@ public struct CallEnding: Sendable, Hashable, Codable, CustomStringConvertible {
             case .ackTimeout: "ack_timeout"
             case .mediaTimeout: "media_timeout"
             case .authenticationFailed: "authentication_failed"
+            case .protocolError: "protocol_error"
+            case .mediaError: "media_error"
             }
         }
 
@@ -92,6 +98,8 @@ public struct CallEnding: Sendable, Hashable, Codable, CustomStringConvertible {
             case .ackTimeout: "ACK timeout"
             case .mediaTimeout: "media timeout"
             case .authenticationFailed: "authentication failed"
+            case .protocolError: "protocol error"
+            case .mediaError: "media error"
             }
         }
 
@@ -102,7 +110,7 @@ public struct CallEnding: Sendable, Hashable, Codable, CustomStringConvertible {
                 reason.isEmpty ? "\(status)" : "\(status) \(reason)"
             case .noAnswer(let detail), .mediaTimeout(let detail): detail
             case .cancelled: nil
-            case .sessionExpired(let detail), .transportError(let detail): detail
+            case .sessionExpired(let detail), .transportError(let detail), .protocolError(let detail), .mediaError(let detail): detail
             case .transactionTimeout(let method): "\(method) unanswered"
             case .ackTimeout: "no ACK for the 2xx"
             }
@@ -112,6 +120,9 @@ public struct CallEnding: Sendable, Hashable, Codable, CustomStringConvertible {
     public var cause: Cause
     /// Time since the call started, when known.
     public var at: Duration?
+
+    /// A BYE ended the call (whoever sent it): the test call did what it should.
+    public var isNormal: Bool { if case .normal = cause { true } else { false } }
 
     public init(_ cause: Cause, at: Duration? = nil) {
         self.cause = cause
@@ -149,7 +160,8 @@ public struct CallEnding: Sendable, Hashable, Codable, CustomStringConvertible {
             try container.encode(status, forKey: .status)
             try container.encode(reason, forKey: .reason)
         case .noAnswer(let detail), .mediaTimeout(let detail): try container.encodeIfPresent(detail, forKey: .detail)
-        case .sessionExpired(let detail), .transportError(let detail): try container.encode(detail, forKey: .detail)
+        case .sessionExpired(let detail), .transportError(let detail), .protocolError(let detail), .mediaError(let detail):
+            try container.encode(detail, forKey: .detail)
         case .transactionTimeout(let method): try container.encode(method, forKey: .method)
         case .cancelled, .ackTimeout: break
         }
@@ -170,6 +182,8 @@ public struct CallEnding: Sendable, Hashable, Codable, CustomStringConvertible {
         case "cancelled": cause = .cancelled
         case "session_expired": cause = .sessionExpired(detail: try detail() ?? "")
         case "transport_error": cause = .transportError(detail: try detail() ?? "")
+        case "protocol_error": cause = .protocolError(detail: try detail() ?? "")
+        case "media_error": cause = .mediaError(detail: try detail() ?? "")
         case "transaction_timeout": cause = .transactionTimeout(method: try container.decode(String.self, forKey: .method))
         case "ack_timeout": cause = .ackTimeout
         case "media_timeout": cause = .mediaTimeout(detail: try detail())

@@ -50,7 +50,7 @@ import Testing
         #expect(report.string("status") == "passed")
         #expect(report.string("transport") == "tls")
         let ladder = try #require(report.value(at: "ladder.entries") as? [[String: Any]])
-        #expect(ladder.contains { $0.string("transport") == "TLS" && ($0.string("first_line") ?? "").hasPrefix("SIP/2.0 200") })
+        #expect(ladder.contains { $0.string("transport") == "tls" && ($0.string("first_line") ?? "").hasPrefix("SIP/2.0 200") })
         try answer.waitingForEvent("call", timeout: 20)
         #expect(answer.callReports.first?.string("status") == "passed")
 

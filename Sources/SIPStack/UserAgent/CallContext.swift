@@ -40,7 +40,7 @@ final class CallContext {
     let startedAt: ContinuousClock.Instant
     let events: AsyncStream<CallEvent>.Continuation
     let stream: AsyncStream<CallEvent>
-    var ladder = SIPLadder()
+    var ladder: SIPLadder
     var dialog: Dialog?
     var destination: SIPDestination
     var timers: [Task<Void, Never>] = []
@@ -71,7 +71,8 @@ final class CallContext {
     var lastRefresh: SIPRequest?
     var byeSent = false
 
-    init(callID: String, role: Role, destination: SIPDestination) {
+    init(callID: String, role: Role, destination: SIPDestination, ladderBodyLimit: Int) {
+        self.ladder = SIPLadder(bodyLimit: ladderBodyLimit)
         self.callID = callID
         self.role = role
         self.destination = destination
@@ -80,6 +81,11 @@ final class CallContext {
     }
 
     var elapsed: Duration { ContinuousClock.now - startedAt }
+
+    /// The ending, stamped with the time since the call started.
+    func ending(_ cause: CallEnding.Cause) -> CallEnding {
+        CallEnding(cause, at: endedAt ?? elapsed)
+    }
 
     /// Yields `event` after `delay` unless the call ended first.
     func schedule(_ event: CallEvent, after delay: Duration) {

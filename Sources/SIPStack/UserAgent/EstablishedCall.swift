@@ -14,10 +14,10 @@ extension SIPUserAgent {
         for await event in call.stream {
             switch event {
             case .hangupDue:
-                return await sendBye(call, factory: factory) ? .normal(by: .local) : .normal(by: .local)
+                return await sendBye(call, factory: factory) ? call.ending(.normal(by: .local)) : call.ending(.normal(by: .local))
             case .shutdown:
                 _ = await sendBye(call, factory: factory)
-                return .normal(by: .local)
+                return call.ending(.normal(by: .local))
             case .dtmfDue:
                 if let digits = call.dtmfPlanned {
                     try? await media.sendDTMF(session, digits: digits)
@@ -39,13 +39,13 @@ extension SIPUserAgent {
                     case .startTimer(let next, let delay): call.schedule(.retransmitTimer(next), after: delay)
                     case .timedOut:
                         _ = await sendBye(call, factory: factory)
-                        return .ackTimeout
+                        return call.ending(.ackTimeout)
                     default: continue
                     }
                 }
             case .ackTimeout:
                 _ = await sendBye(call, factory: factory)
-                return .ackTimeout
+                return call.ending(.ackTimeout)
             case .cancelled:
                 continue  // too late: the call is answered (§9.2)
             case .request(let request, let key, let incoming):
@@ -74,7 +74,7 @@ extension SIPUserAgent {
                     // §10: no refresh arrived before the expiry margin: the session is over.
                     _ = await sendBye(call, factory: factory)
                     let at = (call.elapsed - (call.answeredAt ?? .zero))
-                    return .sessionExpired(detail: "no session refresh received", afterSeconds: at.secondsValue)
+                    return call.ending(.sessionExpired(detail: "no session refresh received"))
                 }
             case .refreshAnswered(let method, let outcome, let due):
                 guard due == generation, let plan = call.sessionTimer else { continue }
@@ -111,19 +111,17 @@ extension SIPUserAgent {
                     call.refreshes.append(.init(atS: at, method: method.rawValue, statusCode: response.statusCode,
                                                 outcome: "rejected", direction: "sent"))
                     _ = await sendBye(call, factory: factory)
-                    return .sessionExpired(detail: "refresh \(method.rawValue) rejected \(response.statusCode) \(response.reasonPhrase)",
-                                           afterSeconds: (call.elapsed - (call.answeredAt ?? .zero)).secondsValue)
+                    return call.ending(.sessionExpired(detail: "refresh \(method.rawValue) rejected \(response.statusCode) \(response.reasonPhrase)"))
                 case .timedOut, .transportFailed:
                     call.refreshes.append(.init(atS: at, method: method.rawValue, statusCode: nil, outcome: "unanswered", direction: "sent"))
                     _ = await sendBye(call, factory: factory)
-                    return .sessionExpired(detail: "refresh \(method.rawValue) unanswered",
-                                           afterSeconds: (call.elapsed - (call.answeredAt ?? .zero)).secondsValue)
+                    return call.ending(.sessionExpired(detail: "refresh \(method.rawValue) unanswered"))
                 }
             case .answerDue:
                 continue
             }
         }
-        return .normal(by: .local)
+        return call.ending(.normal(by: .local))
     }
 
     /// A request inside the dialog. Returns the ending when it ends the call.
@@ -155,9 +153,9 @@ extension SIPUserAgent {
                 // far end tore the session down (RFC 4028 §10 on its side).
                 let at = (call.elapsed - (call.answeredAt ?? .zero)).secondsValue
                 call.refreshes.append(.init(atS: sentAt, method: method.rawValue, statusCode: nil, outcome: "unanswered", direction: "sent"))
-                return .sessionExpired(detail: "refresh \(method.rawValue) unanswered, the far end ended the call (BYE)", afterSeconds: at)
+                return call.ending(.sessionExpired(detail: "refresh \(method.rawValue) unanswered, the far end ended the call (BYE)"))
             }
-            return .normal(by: .remote)
+            return call.ending(.normal(by: .remote))
         case .invite, .update:
             // A refresh or a session change from the peer: answer with our session (a new
             // version when the request carries an offer) and the session-timer headers

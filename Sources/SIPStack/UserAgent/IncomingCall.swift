@@ -8,14 +8,14 @@ extension SIPUserAgent {
     func startIncomingCall(_ invite: SIPRequest, transaction key: TransactionKey, incoming: SIPIncoming) {
         let callID = invite.headers.callIDValue ?? randomCallID()
         let destination = SIPDestination(host: incoming.sourceHost, port: incoming.sourcePort, kind: incoming.kind)
-        let call = CallContext(callID: callID, role: .callee, destination: destination)
+        let call = CallContext(callID: callID, role: .callee, destination: destination, ladderBodyLimit: configuration.ladderBodyLimit)
         call.invite = invite
         call.inviteIncoming = incoming
         call.inviteSentAt = .zero
         calls[callID] = call
         // The ladder starts with the INVITE (recorded before the call existed).
-        call.ladder.append(.request(invite), direction: .received, at: .zero, transport: incoming.kind.viaToken,
-                           remote: "\(incoming.sourceHost):\(incoming.sourcePort)", bodyLimit: configuration.ladderBodyLimit)
+        call.ladder.record(.request(invite), direction: .received, at: .zero, transport: incoming.kind.viaToken,
+                           remote: "\(incoming.sourceHost):\(incoming.sourcePort)")
         Task {
             let report = await self.answerCall(call, invite: invite, key: key, incoming: incoming)
             self.calls[callID] = nil
@@ -41,24 +41,24 @@ extension SIPUserAgent {
         }
 
         if let status = configuration.rejectWith {
-            return await fail(status, .rejected(statusCode: status, reasonPhrase: SIPResponse.defaultReasonPhrase(for: status)))
+            return await fail(status, call.ending(.rejected(status: status, reason: SIPResponse.defaultReasonPhrase(for: status))))
         }
         // RFC 4028 §9: too small an interval is refused with 422 and our Min-SE.
         let requestedSE = invite.headers.sessionExpiresValue
         if let requestedSE, Int(requestedSE.delta) < configuration.sessionTimer.minSE {
             var headers = SIPHeaders()
             headers.add(.minSE, "\(configuration.sessionTimer.minSE)")
-            return await fail(422, .rejected(statusCode: 422, reasonPhrase: "Session Interval Too Small"), headers: headers)
+            return await fail(422, call.ending(.rejected(status: 422, reason: "Session Interval Too Small")), headers: headers)
         }
         guard let offer = try? SessionDescription(parsing: String(decoding: invite.body, as: UTF8.self), options: .lenientOrder) else {
-            return await fail(invite.body.isEmpty ? 488 : 400, .protocolError(invite.body.isEmpty
-                ? "INVITE without an offer (not supported)" : "unparseable SDP offer"))
+            return await fail(invite.body.isEmpty ? 488 : 400, call.ending(.protocolError(detail: invite.body.isEmpty
+                ? "INVITE without an offer (not supported)" : "unparseable SDP offer")))
         }
         let session: MediaSession
         do {
             session = try await media.openSession(localAddress: localHost == "0.0.0.0" || localHost == "::" ? nil : localHost)
         } catch {
-            return await fail(503, .mediaError(String(describing: error)))
+            return await fail(503, call.ending(.mediaError(detail: String(describing: error))))
         }
         let capabilities = AudioCapabilities(address: HostAddress(advertisedHost(incoming)) ?? HostAddress("127.0.0.1")!,
                                              port: session.rtpPort)
@@ -67,7 +67,7 @@ extension SIPUserAgent {
         guard let audio = answerOutcome.outcome.audio,
               let remote = MediaEndpoint(host: audio.remoteAddress.description, port: audio.remotePort) else {
             await media.release(session)
-            return await fail(488, .protocolError("no acceptable audio in the offer"))
+            return await fail(488, call.ending(.protocolError(detail: "no acceptable audio in the offer")))
         }
         answer.addMediaAttribute(earshotToneAttribute, "\(configuration.toneFrequency)")
         call.localSDP = answer
@@ -87,11 +87,11 @@ extension SIPUserAgent {
                     if let response = try? SIPResponse(answering: invite, statusCode: 487, toTag: localTag) {
                         await respond(response, on: key)
                     }
-                    return report(for: call, ending: .cancelled, media: nil)
+                    return report(for: call, ending: call.ending(.cancelled), media: nil)
                 }
                 if case .shutdown = event {
                     await media.release(session)
-                    return await fail(480, .normal(by: .local))
+                    return await fail(480, call.ending(.normal(by: .local)))
                 }
             }
         }
@@ -113,7 +113,7 @@ extension SIPUserAgent {
                                         headers: headers, body: Array(answer.serialized().utf8),
                                         contentType: SIPMediaType(type: "application", subtype: "sdp")) else {
             await media.release(session)
-            return report(for: call, ending: .protocolError("could not build the 200"), media: nil)
+            return report(for: call, ending: call.ending(.protocolError(detail: "could not build the 200")), media: nil)
         }
         do {
             var dialog = try Dialog(uasRequest: invite, response: ok, overTLS: incoming.kind == .tls)
@@ -121,7 +121,7 @@ extension SIPUserAgent {
             call.dialog = dialog
         } catch {
             await media.release(session)
-            return await fail(400, .protocolError("the INVITE does not make a dialog: \(error)"))
+            return await fail(400, call.ending(.protocolError(detail: "the INVITE does not make a dialog: \(error)")))
         }
         call.destination = nextHop(for: call.dialog!, fallback: call.destination)
         let remoteTone = offer.mediaAttribute(earshotToneAttribute).flatMap { Int($0) } ?? configuration.expectedRemoteTone
@@ -134,7 +134,7 @@ extension SIPUserAgent {
                 expectedRemoteToneFrequency: remoteTone, latchToSource: true, ptimeMs: audio.ptime))
         } catch {
             await media.release(session)
-            return await fail(503, .mediaError(String(describing: error)))
+            return await fail(503, call.ending(.mediaError(detail: String(describing: error))))
         }
         call.answeredAt = call.elapsed
         await respond(ok, on: key)

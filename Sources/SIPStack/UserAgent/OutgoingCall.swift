@@ -53,7 +53,7 @@ extension SIPUserAgent {
     /// ending in the report.
     public func placeCall(_ request: CallRequest) async -> CallReport {
         let callID = SIPIdentifiers.callID(using: &random)
-        let call = CallContext(callID: callID, role: .caller, destination: request.destination)
+        let call = CallContext(callID: callID, role: .caller, destination: request.destination, ladderBodyLimit: configuration.ladderBodyLimit)
         calls[callID] = call
         defer {
             call.finish()
@@ -73,7 +73,7 @@ extension SIPUserAgent {
         do {
             session = try await media.openSession(localAddress: localHost)
         } catch {
-            return finishedReport(call, ending: .mediaError(String(describing: error)), session: nil, from: from, to: to)
+            return finishedReport(call, ending: call.ending(.mediaError(detail: String(describing: error))), session: nil, from: from, to: to)
         }
         var offer = OfferAnswer.makeOffer(
             AudioCapabilities(address: HostAddress(localHost) ?? HostAddress("127.0.0.1")!, port: session.rtpPort,
@@ -115,11 +115,11 @@ extension SIPUserAgent {
             switch outcome {
             case .timedOut:
                 await media.release(session)
-                let ending: CallEnding = call.provisionalSeen ? .noAnswer : .transactionTimeout(method: "INVITE")
+                let ending: CallEnding = call.ending(call.provisionalSeen ? .noAnswer(detail: "no final response") : .transactionTimeout(method: "INVITE"))
                 return finishedReport(call, ending: ending, session: nil, from: from, to: to)
             case .transportFailed(let reason):
                 await media.release(session)
-                return finishedReport(call, ending: .transportError(reason), session: nil, from: from, to: to)
+                return finishedReport(call, ending: call.ending(.transportError(detail: reason)), session: nil, from: from, to: to)
             case .final(let final):
                 response = final
             }
@@ -148,9 +148,9 @@ extension SIPUserAgent {
             await media.release(session)
             let ending: CallEnding
             switch response.statusCode {
-            case 401, 407: ending = .authenticationFailed(statusCode: response.statusCode, reasonPhrase: response.reasonPhrase)
-            case 487: ending = .noAnswer
-            default: ending = .rejected(statusCode: response.statusCode, reasonPhrase: response.reasonPhrase)
+            case 401, 407: ending = call.ending(.authenticationFailed(status: response.statusCode, reason: response.reasonPhrase))
+            case 487: ending = call.ending(.noAnswer(detail: "487 after CANCEL (no answer in time)"))
+            default: ending = call.ending(.rejected(status: response.statusCode, reason: response.reasonPhrase))
             }
             return finishedReport(call, ending: ending, session: nil, from: from, to: to)
         }
@@ -163,7 +163,7 @@ extension SIPUserAgent {
             call.dialog = dialog
         } catch {
             await media.release(session)
-            return finishedReport(call, ending: .protocolError("2xx does not make a dialog: \(error)"), session: nil, from: from, to: to)
+            return finishedReport(call, ending: call.ending(.protocolError(detail: "2xx does not make a dialog: \(error)")), session: nil, from: from, to: to)
         }
         call.destination = nextHop(for: call.dialog!, fallback: request.destination)
         let ack = try? call.dialog!.makeACK(for: invite, via: factory.via(using: &random))
@@ -175,7 +175,7 @@ extension SIPUserAgent {
               let remote = MediaEndpoint(host: audio.remoteAddress.description, port: audio.remotePort) else {
             await sendBye(call, factory: factory)
             await media.release(session)
-            return finishedReport(call, ending: .protocolError("the answer has no usable audio"), session: nil, from: from, to: to)
+            return finishedReport(call, ending: call.ending(.protocolError(detail: "the answer has no usable audio")), session: nil, from: from, to: to)
         }
         let remoteTone = request.expectedRemoteTone ?? answer.mediaAttribute(earshotToneAttribute).flatMap { Int($0) }
         do {
@@ -186,7 +186,7 @@ extension SIPUserAgent {
         } catch {
             await sendBye(call, factory: factory)
             await media.release(session)
-            return finishedReport(call, ending: .mediaError(String(describing: error)), session: nil, from: from, to: to)
+            return finishedReport(call, ending: call.ending(.mediaError(detail: String(describing: error))), session: nil, from: from, to: to)
         }
 
         // Session timer (RFC 4028 §7.2): what the 2xx says, or — when the peer ignored our

@@ -261,8 +261,7 @@ public actor SIPUserAgent {
         let callID = message.headers.callIDValue ?? ""
         let now = ContinuousClock.now
         if let call = calls[callID] {
-            call.ladder.append(message, direction: direction, at: now - call.startedAt, transport: kind.viaToken, remote: remote,
-                               bodyLimit: configuration.ladderBodyLimit)
+            call.ladder.record(message, direction: direction, at: now - call.startedAt, transport: kind.viaToken, remote: remote)
         }
     }
 
