@@ -14,7 +14,7 @@ public struct JunkCounters: Sendable, Hashable, Encodable {
     public var unknownPayloadType = 0
     /// Valid RTP from the expected source with another SSRC than the one the session locked on.
     public var wrongSSRC = 0
-    /// From another address than the latched one (after latching, RTP or RTCP).
+    /// Valid RTP or RTCP from another address than the latched one (after latching).
     public var unexpectedSource = 0
     /// RTCP that fails RFC 3550 A.2 / §6.4 decoding.
     public var malformedRTCP = 0
@@ -141,13 +141,10 @@ struct RTPReceiver: Sendable {
         tracker = ToneTracker(frameDurationMs: Double(ptimeMs))
     }
 
-    /// Classifies one datagram that is not RTCP; records it when it is valid RTP of this
-    /// stream, or counts it in `junk` and leaves everything else untouched.
-    mutating func receive(_ datagram: ArraySlice<UInt8>, tos: UInt8?, arrival: Int64,
-                          junk: inout JunkCounters) -> Accepted? {
-        let view: RTPPacketView
+    /// Validates the RTP header (RFC 3550 A.1); counts a refused datagram in `junk`.
+    static func parse(_ datagram: ArraySlice<UInt8>, junk: inout JunkCounters) -> RTPPacketView? {
         do {
-            view = try RTPPacketView(parsing: datagram)
+            return try RTPPacketView(parsing: datagram)
         } catch {
             switch error {
             case .truncatedFixedHeader, .csrcCountBeyondPacket, .headerExtensionBeyondPacket, .paddingBeyondPayload:
@@ -157,6 +154,13 @@ struct RTPReceiver: Sendable {
             }
             return nil
         }
+    }
+
+    /// Records a valid RTP packet when it belongs to this stream (negotiated payload type,
+    /// the locked SSRC, a well-formed event payload); otherwise counts it in `junk` and
+    /// leaves everything else untouched.
+    mutating func receive(_ view: RTPPacketView, in datagram: ArraySlice<UInt8>, tos: UInt8?, arrival: Int64,
+                          junk: inout JunkCounters) -> Accepted? {
         let isEvent = eventPayloadType == view.payloadType
         guard isEvent || view.payloadType == audioPayloadType else {
             junk.unknownPayloadType += 1

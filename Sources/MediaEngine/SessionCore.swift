@@ -217,13 +217,16 @@ struct SessionCore: Sendable {
 
     private var latching: Bool { parameters?.latchToSource ?? false }
 
+    /// Format first (so garbage is counted as what it is wherever it came from), then the
+    /// source, then payload type and SSRC.
     private mutating func receiveRTP(_ datagram: ArraySlice<UInt8>, source: MediaEndpoint, tos: UInt8?, arrival: Int64) {
+        guard let view = RTPReceiver.parse(datagram, junk: &junk) else { return }
         if latching, let latched = latchedRTP, latched != source {
             junk.unexpectedSource += 1
             return
         }
         guard var rx = receiver else { return }
-        let accepted = rx.receive(datagram, tos: tos, arrival: arrival, junk: &junk)
+        let accepted = rx.receive(view, in: datagram, tos: tos, arrival: arrival, junk: &junk)
         receiver = rx
         guard accepted != nil else { return }
         if latching, latchedRTP == nil {
@@ -234,10 +237,6 @@ struct SessionCore: Sendable {
     }
 
     private mutating func receiveRTCP(_ datagram: ArraySlice<UInt8>, source: MediaEndpoint, arrival: Int64, clock: NTPClock) {
-        if latching, let latched = latchedRTCP, latched != source {
-            junk.unexpectedSource += 1
-            return
-        }
         let compound: RTCPCompoundPacket
         do {
             // RFC 3550 A.2: the first packet must be SR or RR; reduced-size RTCP (RFC 5506)
@@ -245,6 +244,10 @@ struct SessionCore: Sendable {
             compound = try RTCPCompoundPacket(parsing: datagram)
         } catch {
             junk.malformedRTCP += 1
+            return
+        }
+        if latching, let latched = latchedRTCP, latched != source {
+            junk.unexpectedSource += 1
             return
         }
         if latching, latchedRTCP == nil {
