@@ -5,7 +5,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -302,4 +304,17 @@ int64_t earshot_thread_cpu_ns(void) {
     struct timespec ts;
     if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0) return 0;
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int earshot_thread_set_timer_slack(unsigned long nanoseconds) {
+    // PR_SET_TIMERSLACK with 0 restores the default, so the smallest slack is 1 ns.
+    return prctl(PR_SET_TIMERSLACK, nanoseconds == 0 ? 1UL : nanoseconds, 0, 0, 0) < 0 ? -errno : 0;
+}
+
+void earshot_thread_set_name(const char *name) {
+    char truncated[16];
+    if (name == NULL) return;
+    strncpy(truncated, name, sizeof(truncated) - 1);
+    truncated[sizeof(truncated) - 1] = 0;
+    (void)pthread_setname_np(pthread_self(), truncated);
 }

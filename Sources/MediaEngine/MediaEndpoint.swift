@@ -25,9 +25,10 @@ public struct MediaEndpoint: Sendable, Hashable, CustomStringConvertible {
         family = raw.family
         port = raw.port
         scopeID = raw.scope_id
-        let a = raw.address
-        high = [a.0, a.1, a.2, a.3, a.4, a.5, a.6, a.7].reduce(0) { $0 << 8 | UInt64($1) }
-        low = [a.8, a.9, a.10, a.11, a.12, a.13, a.14, a.15].reduce(0) { $0 << 8 | UInt64($1) }
+        (high, low) = withUnsafeBytes(of: raw.address) { bytes in
+            (UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+             UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+        }
     }
 
     /// The same address with another port.
@@ -54,10 +55,8 @@ public struct MediaEndpoint: Sendable, Hashable, CustomStringConvertible {
         raw.port = port
         raw.scope_id = scopeID
         withUnsafeMutableBytes(of: &raw.address) { bytes in
-            for i in 0..<8 {
-                bytes[i] = UInt8(truncatingIfNeeded: high >> UInt64(56 - 8 * i))
-                bytes[8 + i] = UInt8(truncatingIfNeeded: low >> UInt64(56 - 8 * i))
-            }
+            bytes.storeBytes(of: high.bigEndian, toByteOffset: 0, as: UInt64.self)
+            bytes.storeBytes(of: low.bigEndian, toByteOffset: 8, as: UInt64.self)
         }
         return raw
     }

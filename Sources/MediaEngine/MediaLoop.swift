@@ -328,6 +328,9 @@ final class MediaLoop: Sendable {
     }
 
     private func run() {
+        earshot_thread_set_name("earshot-media\(index)")
+        // Timers fire up to the slack late; the media grid wants them on time.
+        _ = earshot_thread_set_timer_slack(1_000)
         let state = LoopState(clock: clock, epoll: epoll)
         var events = [earshot_event](repeating: earshot_event(), count: 256)
         var readable: [UInt64] = []

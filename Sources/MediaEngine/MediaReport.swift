@@ -88,8 +88,9 @@ public struct MediaReport: Sendable, Encodable {
         /// The digits as one string, e.g. "123#".
         public var dtmf: String
         public var dscpSent: UInt8
-        /// Actual send time − grid time of every RTP packet, µs.
-        public var pacingLatenessUs: LatenessHistogram.Summary
+        /// Actual send time − grid time of every RTP packet, µs (encoded as its summary).
+        public var pacingLateness: LatenessHistogram
+        public var pacingLatenessUs: LatenessHistogram.Summary { pacingLateness.summary }
         /// Grid ticks skipped because the loop was far behind (a stopped process).
         public var skippedTicks: Int64
         public var sendErrors: Int
@@ -98,6 +99,20 @@ public struct MediaReport: Sendable, Encodable {
             case packets, octets, audioPackets = "audio_packets", eventPackets = "event_packets"
             case dtmfDigitsSent = "dtmf_digits_sent", dtmf, dscpSent = "dscp_sent", pacingLatenessUs = "pacing_lateness_us"
             case skippedTicks = "skipped_ticks", sendErrors = "send_errors"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(packets, forKey: .packets)
+            try c.encode(octets, forKey: .octets)
+            try c.encode(audioPackets, forKey: .audioPackets)
+            try c.encode(eventPackets, forKey: .eventPackets)
+            try c.encode(dtmfDigitsSent, forKey: .dtmfDigitsSent)
+            try c.encode(dtmf, forKey: .dtmf)
+            try c.encode(dscpSent, forKey: .dscpSent)
+            try c.encode(pacingLatenessUs, forKey: .pacingLatenessUs)
+            try c.encode(skippedTicks, forKey: .skippedTicks)
+            try c.encode(sendErrors, forKey: .sendErrors)
         }
     }
 

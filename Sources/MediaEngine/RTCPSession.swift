@@ -93,7 +93,7 @@ struct RTCPSession: Sendable {
         now: Int64, clock: NTPClock, sender: RTPSender, receiver: inout RTPReceiver?, bye: Bool
     ) -> RTCPCompoundPacket {
         var blocks: [RTCPReportBlock] = []
-        if var rx = receiver, let remoteSSRC = rx.remoteSSRC, let fields = rx.makeReportBlockFields() {
+        if let remoteSSRC = receiver?.remoteSSRC, let fields = receiver?.makeReportBlockFields() {
             // §6.4.1: LSR is the middle 32 bits of the last SR's NTP timestamp, DLSR the time
             // since it arrived in 1/65536 s; both 0 when no SR has arrived.
             let lsr = lastSenderReport?.compact ?? 0
@@ -102,7 +102,6 @@ struct RTCPSession: Sendable {
                 ssrc: remoteSSRC, fractionLost: fields.fractionLost, cumulativeLost: fields.cumulativeLost,
                 extendedHighestSequence: fields.extendedHighestSequence, jitter: fields.interarrivalJitter,
                 lastSenderReport: lsr, delaySinceLastSenderReport: dlsr))
-            receiver = rx
         }
         var packets: [RTCPPacket] = [
             .senderReport(RTCPSenderReport(

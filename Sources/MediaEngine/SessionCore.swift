@@ -225,10 +225,8 @@ struct SessionCore: Sendable {
             junk.unexpectedSource += 1
             return
         }
-        guard var rx = receiver else { return }
-        let accepted = rx.receive(view, in: datagram, tos: tos, arrival: arrival, junk: &junk)
-        receiver = rx
-        guard accepted != nil else { return }
+        // Mutated in place (optional chaining): a copy would duplicate its buffers per packet.
+        guard receiver?.receive(view, in: datagram, tos: tos, arrival: arrival, junk: &junk) != nil else { return }
         if latching, latchedRTP == nil {
             // Symmetric RTP (RFC 4961) with latching: answer where the media comes from.
             latchedRTP = source

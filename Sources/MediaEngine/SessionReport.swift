@@ -31,7 +31,7 @@ extension SessionCore {
             packets: sender?.packets ?? 0, octets: sender?.payloadOctets ?? 0, audioPackets: sender?.audioPackets ?? 0,
             eventPackets: sender?.eventPackets ?? 0, dtmfDigitsSent: sentDigits,
             dtmf: String(sentDigits.compactMap { $0.digit?.first }), dscpSent: settings.dscp,
-            pacingLatenessUs: lateness.summary, skippedTicks: sender?.skippedTicks ?? 0, sendErrors: sendErrors)
+            pacingLateness: lateness, skippedTicks: sender?.skippedTicks ?? 0, sendErrors: sendErrors)
 
         var notes: [String] = []
         let statistics = receiver?.sequence.snapshot() ?? ReceiverStatistics(clockRate: 8000).snapshot()

@@ -91,6 +91,11 @@ void earshot_event_drain(int efd);
 int64_t earshot_monotonic_ns(void);
 /// CLOCK_REALTIME as seconds and nanoseconds since the Unix epoch.
 void earshot_realtime(int64_t *seconds, uint32_t *nanoseconds);
+/// Sets the calling thread's timer slack (PR_SET_TIMERSLACK; the default is 50 µs, which
+/// the kernel may add to every timer expiry); 0 or -errno.
+int earshot_thread_set_timer_slack(unsigned long nanoseconds);
+/// Names the calling thread (at most 15 characters are kept).
+void earshot_thread_set_name(const char *name);
 /// CPU time consumed by the calling thread, nanoseconds.
 int64_t earshot_thread_cpu_ns(void);
 
