@@ -44,9 +44,13 @@ public struct MediaEndpoint: Sendable, Hashable, CustomStringConvertible {
         self.low = low
     }
 
-    /// Whether both name the same host (ports aside).
-    public func sameHost(as other: MediaEndpoint) -> Bool {
-        family == other.family && high == other.high && low == other.low
+    /// 0.0.0.0 or ::.
+    public var isUnspecified: Bool { high == 0 && low == 0 }
+
+    /// Whether a socket bound to this address can send to `remote`: same family, or an IPv6
+    /// socket bound to `::` (dual stack) sending to IPv4.
+    func canReach(_ remote: MediaEndpoint) -> Bool {
+        family == remote.family || (family == 6 && isUnspecified && remote.family == 4)
     }
 
     var raw: earshot_endpoint {

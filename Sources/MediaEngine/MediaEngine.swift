@@ -129,7 +129,10 @@ public final class MediaEngine: Sendable {
         try await loop(session).perform { (state) throws(MediaEngineError) in
             let entry = try state.entry(session.id)
             let now = state.now()
-            try entry.core.start(parameters, now: now, frames: frames, clock: state.clock)
+            let alignment = entry.core.settings.startAlignmentNanoseconds
+            let origin = state.chooseOrigin(now: now, alignment: alignment)
+            try entry.core.start(parameters, now: now, origin: origin, frames: frames, clock: state.clock)
+            state.notePhase(of: session.id, origin: origin, alignment: alignment)
             state.reschedule(entry)
         }
     }
@@ -188,20 +191,26 @@ public final class MediaEngine: Sendable {
 
     /// Ends every session (with BYE) and stops the loop threads. Later calls fail with `.shutDown`.
     public func shutdown() async {
-        for loop in loops {
-            let accepted = loop.submit { state in
-                let now = state.now()
-                for id in Array(state.sessions.keys) {
-                    if let entry = state.sessions[id] {
-                        state.drive(entry) { core, outbox in core.finish(now: now, clock: state.clock, into: &outbox) }
-                    }
-                    state.remove(id)
-                }
-                state.isShutDown = true
-            }
-            if accepted { await loop.waitForExit() }
+        for loop in loops where loop.submit(Self.endEverything) {
+            await loop.waitForExit()
         }
         allocator.withLock { $0 = PortAllocator(range: configuration.portRange) }
+    }
+
+    /// An engine dropped without `shutdown()` still ends its sessions and threads (without waiting).
+    deinit {
+        for loop in loops { loop.submit(Self.endEverything) }
+    }
+
+    private static let endEverything: MediaLoop.Command = { state in
+        let now = state.now()
+        for id in Array(state.sessions.keys) {
+            if let entry = state.sessions[id] {
+                state.drive(entry) { core, outbox in core.finish(now: now, clock: state.clock, into: &outbox) }
+            }
+            state.remove(id)
+        }
+        state.isShutDown = true
     }
 
     /// Counters of every loop, summed, with the pacing lateness of every packet sent.

@@ -95,6 +95,41 @@ final class LoopState {
 
     func now() -> Int64 { earshot_monotonic_ns() }
 
+    /// Sessions per grid phase: slot i holds the sessions whose packets are due at
+    /// i · alignment (mod 20 ms).
+    private var phaseLoad: [Int] = []
+    private var sessionPhase: [UInt64: Int] = [:]
+
+    /// The grid origin for a session starting at `now`: the least busy phase of the next
+    /// 20 ms, aligned. Every wake-up then has about sessions / phases packets to send, so
+    /// the last packet of a batch waits for fewer sends before it (sends on loopback are
+    /// slow: the kernel delivers inside sendto), while wake-ups stay bounded by the number
+    /// of phases — 1,000 a second with a 1 ms alignment.
+    func chooseOrigin(now: Int64, alignment: Int64, periodNanoseconds: Int64 = 20_000_000) -> Int64 {
+        let alignment = max(1, alignment)
+        let slots = Int(max(1, periodNanoseconds / alignment))
+        if phaseLoad.count != slots { phaseLoad = Array(repeating: 0, count: slots) }
+        let first = (now + alignment - 1) / alignment
+        var best = first
+        var bestLoad = Int.max
+        for candidate in first..<(first + Int64(slots)) {
+            let load = phaseLoad[Int(candidate % Int64(slots))]
+            if load < bestLoad {
+                best = candidate
+                bestLoad = load
+            }
+        }
+        return best * alignment
+    }
+
+    /// Counts a started session in its phase.
+    func notePhase(of id: UInt64, origin: Int64, alignment: Int64) {
+        guard !phaseLoad.isEmpty else { return }
+        let slot = Int((origin / max(1, alignment)) % Int64(phaseLoad.count))
+        phaseLoad[slot] += 1
+        sessionPhase[id] = slot
+    }
+
     /// Registers a new session's sockets; tokens are `id << 1 | isRTCP`.
     func add(_ entry: SessionEntry) throws(MediaEngineError) {
         let id = entry.core.id
@@ -116,6 +151,7 @@ final class LoopState {
     /// Removes a session and closes its sockets.
     func remove(_ id: UInt64) {
         guard let entry = sessions.removeValue(forKey: id) else { return }
+        if let slot = sessionPhase.removeValue(forKey: id) { phaseLoad[slot] -= 1 }
         _ = earshot_epoll_remove(epoll, entry.rtpSocket)
         _ = earshot_epoll_remove(epoll, entry.rtcpSocket)
         _ = earshot_close(entry.rtpSocket)
@@ -356,7 +392,14 @@ final class MediaLoop: Sendable {
             }
             if commandsDue { runCommands(state) }
             state.runDue(now: earshot_monotonic_ns())
-            for token in readable { state.receive(token: token) }
+            // Reading a burst of sockets can take longer than the gap to the next deadline:
+            // look at the clock every few sockets so that sends are not held up behind reads.
+            for (i, token) in readable.enumerated() {
+                state.receive(token: token)
+                if i % 8 == 7, let due = state.heap.peek?.time, due <= earshot_monotonic_ns() {
+                    state.runDue(now: earshot_monotonic_ns())
+                }
+            }
             let next = state.heap.peek?.time ?? -1
             if next != armed {
                 _ = earshot_timer_arm(timer, next)

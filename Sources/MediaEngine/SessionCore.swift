@@ -89,14 +89,17 @@ struct SessionCore: Sendable {
         }
     }
 
-    /// Starts sending and counting at monotonic `now`. The grid origin is `now` rounded up to
-    /// the start alignment. Datagrams that arrived early are replayed first.
-    mutating func start(_ p: MediaParameters, now: Int64, frames: SignalFrames, clock: NTPClock) throws(MediaEngineError) {
+    /// Starts counting at monotonic `now` and sending at `origin` (packet 0's due time; by
+    /// default `now` rounded up to the start alignment — the loop picks a less busy phase).
+    /// Datagrams that arrived early are replayed first.
+    mutating func start(_ p: MediaParameters, now: Int64, origin: Int64? = nil, frames: SignalFrames,
+                        clock: NTPClock) throws(MediaEngineError) {
         guard startTime == nil else { throw MediaEngineError(.alreadyStarted, "session \(id) is already started") }
         try Self.validate(p)
+        try checkReachable(p.remote)
         let law = p.law ?? .muLaw
         let alignment = max(1, settings.startAlignmentNanoseconds)
-        let origin = (now + alignment - 1) / alignment * alignment
+        let origin = max(now, origin ?? (now + alignment - 1) / alignment * alignment)
         // RFC 3550 §5.1: initial sequence number and timestamp SHOULD be random; §8.1 SSRC random.
         let ssrc = p.ssrc ?? UInt32(truncatingIfNeeded: random.next())
         let initialSequence = UInt16(truncatingIfNeeded: random.next())
@@ -126,11 +129,18 @@ struct SessionCore: Sendable {
         p.remote = remote
         p.rtcpRemotePort = rtcpPort
         try Self.validate(p)
+        try checkReachable(remote)
         parameters = p
         rtpDestination = p.remote
         rtcpDestination = p.rtcpRemote
         latchedRTP = nil
         latchedRTCP = nil
+    }
+
+    private func checkReachable(_ remote: MediaEndpoint) throws(MediaEngineError) {
+        guard local.canReach(remote) else {
+            throw MediaEngineError(.invalidAddress, "a socket on \(local.host) cannot send to \(remote) (another address family)")
+        }
     }
 
     mutating func queueDigits(_ digits: String, durationMs: Int, gapMs: Int) throws(MediaEngineError) {

@@ -116,6 +116,33 @@ struct SocketTests {
         await #expect(throws: MediaEngineError.self) { try await engine.openSession() }
     }
 
+    @Test func refusedParametersSayWhy() async throws {
+        let engine = try makeEngine(ports: 41130...41139)
+        let a = try await engine.openSession()
+        let cases: [(MediaParameters, MediaEngineError.Code, String)] = [
+            (MediaParameters(remote: MediaEndpoint(host: "::1", port: 5004)!, toneFrequency: 1750), .invalidAddress,
+             "a socket on 127.0.0.1 cannot send to [::1]:5004 (another address family)"),
+            (MediaParameters(remote: loopback(5004), payloadType: 18, toneFrequency: 1750), .invalidParameters,
+             "payload type 18 is not G.711 (0 PCMU or 8 PCMA)"),
+            (MediaParameters(remote: loopback(5004), toneFrequency: 4000), .invalidParameters,
+             "tone 4000 Hz: need 1...3999 Hz at 8 kHz"),
+            (MediaParameters(remote: loopback(0), toneFrequency: 1750), .invalidParameters,
+             "remote port 0 (a rejected or inactive stream)"),
+        ]
+        for (parameters, code, message) in cases {
+            do {
+                try await engine.start(a, parameters)
+                Issue.record("accepted \(parameters)")
+            } catch {
+                #expect(error.code == code)
+                #expect(error.message == message)
+            }
+        }
+        await #expect(throws: MediaEngineError.self) { try await engine.sendDTMF(a, digits: "1") }
+        #expect(MediaEndpoint(host: "example.com", port: 5004) == nil)
+        await engine.shutdown()
+    }
+
     @Test func ipv6Loopback() async throws {
         let engine = try MediaEngine(configuration: MediaEngine.Configuration(
             portRange: 41100...41119, bindAddress: "::1", rtcpIntervalSeconds: 0.2, seed: 5))
