@@ -1,0 +1,260 @@
+import RTPCore
+
+/// Datagrams a session refused, by reason. None of them reaches the statistics.
+public struct JunkCounters: Sendable, Hashable, Encodable {
+    /// Shorter than the 12-octet RTP header, or CSRCs / extension / padding beyond the
+    /// datagram (RFC 3550 A.1).
+    public var truncated = 0
+    /// RTP version field other than 2 (RFC 3550 A.1) — most non-RTP traffic lands here.
+    public var wrongVersion = 0
+    /// A header that fails another A.1 check (padding count 0, a payload type that reads as
+    /// RTCP, RFC 5761 §4).
+    public var malformedRTP = 0
+    /// Valid RTP with a payload type that was not negotiated.
+    public var unknownPayloadType = 0
+    /// Valid RTP from the expected source with another SSRC than the one the session locked on.
+    public var wrongSSRC = 0
+    /// Valid RTP or RTCP from another address than the latched one (after latching).
+    public var unexpectedSource = 0
+    /// RTCP that fails RFC 3550 A.2 / §6.4 decoding.
+    public var malformedRTCP = 0
+    /// A telephone-event packet whose payload is not whole RFC 4733 reports.
+    public var malformedEvent = 0
+    /// Longer than the receive buffer (cut by the kernel).
+    public var oversize = 0
+    /// Arrived before `start` beyond the early-packet limit.
+    public var beforeStart = 0
+
+    public init() {}
+
+    public var total: Int {
+        truncated + wrongVersion + malformedRTP + unknownPayloadType + wrongSSRC + unexpectedSource + malformedRTCP
+            + malformedEvent + oversize + beforeStart
+    }
+
+    public mutating func merge(_ other: JunkCounters) {
+        truncated += other.truncated
+        wrongVersion += other.wrongVersion
+        malformedRTP += other.malformedRTP
+        unknownPayloadType += other.unknownPayloadType
+        wrongSSRC += other.wrongSSRC
+        unexpectedSource += other.unexpectedSource
+        malformedRTCP += other.malformedRTCP
+        malformedEvent += other.malformedEvent
+        oversize += other.oversize
+        beforeStart += other.beforeStart
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case truncated, wrongVersion = "wrong_version", malformedRTP = "malformed_rtp"
+        case unknownPayloadType = "unknown_payload_type", wrongSSRC = "wrong_ssrc"
+        case unexpectedSource = "unexpected_source", malformedRTCP = "malformed_rtcp"
+        case malformedEvent = "malformed_event", oversize, beforeStart = "before_start", total
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(truncated, forKey: .truncated)
+        try c.encode(wrongVersion, forKey: .wrongVersion)
+        try c.encode(malformedRTP, forKey: .malformedRTP)
+        try c.encode(unknownPayloadType, forKey: .unknownPayloadType)
+        try c.encode(wrongSSRC, forKey: .wrongSSRC)
+        try c.encode(unexpectedSource, forKey: .unexpectedSource)
+        try c.encode(malformedRTCP, forKey: .malformedRTCP)
+        try c.encode(malformedEvent, forKey: .malformedEvent)
+        try c.encode(oversize, forKey: .oversize)
+        try c.encode(beforeStart, forKey: .beforeStart)
+        try c.encode(total, forKey: .total)
+    }
+}
+
+/// The receiving half of a session: validation, statistics, the audio check and DTMF.
+///
+/// Like `pcap analyze` (RTPAnalysis' `StreamAccumulator`) two `ReceiverStatistics` run side
+/// by side: `sequence` over every packet of the SSRC, telephone events included (they share
+/// the sequence space, RFC 4733 §2.1 — leaving them out would turn digits into loss), for
+/// loss, duplicates, reordering and bursts; `timing` over the audio packets only, for the
+/// RFC 3550 A.8 jitter (all packets of an event carry its start timestamp, §2.5.1.2, which
+/// would read as jitter). The jitter-buffer emulation sees the audio packets. Unlike the
+/// analyser, which has already confirmed a stream before counting it, a live receiver keeps
+/// RFC 3550 A.1 probation (MIN_SEQUENTIAL 2); the kernel counts the probation packets too.
+struct RTPReceiver: Sendable {
+    struct ReceivedDigit: Sendable, Hashable {
+        var digit: Character?
+        var event: UInt8
+        /// Arrival of the event's first packet, ns after `start`.
+        var offsetNanoseconds: Int64
+        var endOffsetNanoseconds: Int64
+        var durationMs: Double
+        var ending: TelephoneEventReceiver.Ending
+    }
+
+    /// How an accepted RTP packet was classified.
+    enum Accepted: Sendable, Hashable {
+        case audio
+        case event
+    }
+
+    let audioPayloadType: UInt8
+    let eventPayloadType: UInt8?
+    let law: G711Law
+    let clockRate = 8000
+    let samplesPerPacket: Int
+    /// The expected remote tone; nil: the check only looks for signal.
+    let expectedTone: Int?
+    let startTime: Int64
+
+    private(set) var sequence = ReceiverStatistics(clockRate: 8000)
+    private(set) var timing = ReceiverStatistics(clockRate: 8000)
+    private(set) var jitterBuffer: JitterBufferEmulator
+    private(set) var remoteSSRC: UInt32?
+    private(set) var firstArrival: Int64?
+    private(set) var lastArrival: Int64?
+    private(set) var firstDSCP: UInt8?
+    private(set) var dscpSeen: UInt64 = 0
+    private(set) var audioPackets = 0
+    private(set) var eventPackets = 0
+    private(set) var digits: [ReceivedDigit] = []
+    private(set) var tracker = ToneTracker()
+    private let detector: GoertzelDetector
+    private var events = TelephoneEventReceiver()
+    private var trackerLastSequence: UInt16?
+    private var samples: [Int16] = []
+
+    /// Level a frame needs to count as signal when no tone is expected (dBov).
+    static let signalThresholdDb = -55.0
+    /// Longest sequence gap filled with "no audio" frames in the audio check; beyond it the
+    /// sender restarted (RFC 3550 A.1 MAX_DROPOUT).
+    static let maximumGapFill = 3000
+
+    init(payloadType: UInt8, law: G711Law, eventPayloadType: UInt8?, ptimeMs: Int, expectedTone: Int?, startTime: Int64,
+         jitterBufferMs: Double) {
+        self.audioPayloadType = payloadType
+        self.law = law
+        self.eventPayloadType = eventPayloadType
+        self.samplesPerPacket = ptimeMs * 8
+        self.expectedTone = expectedTone
+        self.startTime = startTime
+        jitterBuffer = JitterBufferEmulator(mode: .fixed(delayMs: jitterBufferMs), clockRate: 8000)
+        // Without an expected tone any frequency serves: only the frame level is looked at.
+        detector = GoertzelDetector(frequency: Double(expectedTone ?? 1000))
+        tracker = ToneTracker(frameDurationMs: Double(ptimeMs))
+    }
+
+    /// Validates the RTP header (RFC 3550 A.1); counts a refused datagram in `junk`.
+    static func parse(_ datagram: ArraySlice<UInt8>, junk: inout JunkCounters) -> RTPPacketView? {
+        do {
+            return try RTPPacketView(parsing: datagram)
+        } catch {
+            switch error {
+            case .truncatedFixedHeader, .csrcCountBeyondPacket, .headerExtensionBeyondPacket, .paddingBeyondPayload:
+                junk.truncated += 1
+            case .unsupportedVersion: junk.wrongVersion += 1
+            default: junk.malformedRTP += 1
+            }
+            return nil
+        }
+    }
+
+    /// Records a valid RTP packet when it belongs to this stream (negotiated payload type,
+    /// the locked SSRC, a well-formed event payload); otherwise counts it in `junk` and
+    /// leaves everything else untouched.
+    mutating func receive(_ view: RTPPacketView, in datagram: ArraySlice<UInt8>, tos: UInt8?, arrival: Int64,
+                          junk: inout JunkCounters) -> Accepted? {
+        let isEvent = eventPayloadType == view.payloadType
+        guard isEvent || view.payloadType == audioPayloadType else {
+            junk.unknownPayloadType += 1
+            return nil
+        }
+        if let remoteSSRC, remoteSSRC != view.ssrc {
+            junk.wrongSSRC += 1
+            return nil
+        }
+        let payload = view.payload(in: datagram)
+        if isEvent {
+            // Checked before anything is recorded, so a malformed event leaves no trace.
+            guard (try? TelephoneEvent.reports(in: payload)) != nil else {
+                junk.malformedEvent += 1
+                return nil
+            }
+        }
+        remoteSSRC = view.ssrc
+        if firstArrival == nil { firstArrival = arrival }
+        lastArrival = max(lastArrival ?? arrival, arrival)
+        if let tos {
+            let dscp = tos >> 2
+            if firstDSCP == nil { firstDSCP = dscp }
+            dscpSeen |= 1 << UInt64(dscp)
+        }
+        sequence.record(sequence: view.sequenceNumber, rtpTimestamp: view.timestamp, arrivalNanoseconds: arrival)
+        let newer = advanceTrackerSequence(view.sequenceNumber)
+        if isEvent {
+            eventPackets += 1
+            let completed = (try? events.receive(timestamp: view.timestamp, sequenceNumber: view.sequenceNumber,
+                                                 marker: view.marker, payload: payload,
+                                                 arrival: .nanoseconds(arrival - startTime))) ?? []
+            for event in completed { note(event) }
+            return .event
+        }
+        audioPackets += 1
+        timing.record(sequence: view.sequenceNumber, rtpTimestamp: view.timestamp, arrivalNanoseconds: arrival)
+        jitterBuffer.record(sequence: view.sequenceNumber, rtpTimestamp: view.timestamp, marker: view.marker,
+                            arrivalNanoseconds: arrival)
+        if newer { checkAudio(payload) }
+        return .audio
+    }
+
+    /// Moves the audio check's sequence position to `number` when it is newer, first
+    /// recording a "no audio" frame for each sequence number skipped (lost packets are
+    /// silence to the listener). Returns whether it was newer.
+    private mutating func advanceTrackerSequence(_ number: UInt16) -> Bool {
+        guard let last = trackerLastSequence else {
+            trackerLastSequence = number
+            return true
+        }
+        let delta = Int(Int16(bitPattern: number &- last))
+        guard delta > 0 else { return false }
+        if delta - 1 <= Self.maximumGapFill {
+            for _ in 0..<(delta - 1) { tracker.record(toneDetected: false) }
+        }
+        trackerLastSequence = number
+        return true
+    }
+
+    /// Decodes the G.711 frame and feeds the tone (or signal) detector to the tracker.
+    private mutating func checkAudio(_ payload: ArraySlice<UInt8>) {
+        samples.removeAll(keepingCapacity: true)
+        law.decode(payload, into: &samples)
+        let measurement = detector.measure(samples)
+        tracker.record(toneDetected: expectedTone == nil ? measurement.frameLevelDb >= Self.signalThresholdDb : measurement.isPresent)
+    }
+
+    private mutating func note(_ event: TelephoneEventReceiver.CompletedEvent) {
+        digits.append(ReceivedDigit(
+            digit: event.digit?.character, event: event.event,
+            offsetNanoseconds: nanoseconds(event.startArrival), endOffsetNanoseconds: nanoseconds(event.endArrival),
+            durationMs: Double(event.duration) * 1000 / Double(clockRate), ending: event.ending))
+    }
+
+    /// Ends an event whose end reports were all lost (RFC 4733 §2.5.2.2 leaves the timeout to
+    /// the receiver): after `timeout` of silence, or unconditionally at the end of the stream.
+    mutating func expireEvents(now: Int64, timeout: Duration?) {
+        let completed = timeout.map { events.expire(now: .nanoseconds(now - startTime), timeout: $0) } ?? events.flush()
+        if let completed { note(completed) }
+    }
+
+    /// RFC 3550 A.3 report-block fields: loss over `sequence` (events included) with the A.8
+    /// jitter of the audio packets (`timing`). Nil before A.1 validation.
+    mutating func makeReportBlockFields() -> ReceiverStatistics.ReportBlockFields? {
+        guard var fields = sequence.makeReportBlockFields() else { return nil }
+        fields.interarrivalJitter = UInt32(min(timing.jitter, Double(UInt32.max)))
+        return fields
+    }
+
+    var dscpValues: [UInt8] { (0..<64).filter { dscpSeen & (1 << UInt64($0)) != 0 }.map { UInt8($0) } }
+
+    private func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
