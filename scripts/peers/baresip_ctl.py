@@ -25,6 +25,17 @@ def netstring(obj):
     return b"%d:%s," % (len(body), body)
 
 
+def read_line(sock):
+    """One newline-terminated JSON object from the unix control socket (None if it closed early)."""
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = sock.recv(65536)
+        if not chunk:
+            return None
+        data += chunk
+    return json.loads(data)
+
+
 def frames(sock):
     buf = b""
     while True:
@@ -72,13 +83,9 @@ def serve(host, port, outdir):
     def client(conn):
         with conn:
             conn.settimeout(10)
-            line = b""
-            while not line.endswith(b"\n"):
-                chunk = conn.recv(4096)
-                if not chunk:
-                    return
-                line += chunk
-            req = json.loads(line)
+            req = read_line(conn)
+            if req is None:
+                return
             token = "t%d.%d" % (os.getpid(), time.monotonic_ns())
             slot = pending[token] = [threading.Event(), None]
             with send_lock:
@@ -125,13 +132,7 @@ def command(outdir, cmd, params):
         print("baresip_ctl: no control socket in %s (%s)" % (outdir, e), file=sys.stderr)
         return 1
     s.sendall((json.dumps({"command": cmd, "params": params}) + "\n").encode())
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    resp = json.loads(data or b"{}")
+    resp = read_line(s) or {}
     print((resp.get("data") or "").strip())
     return 0 if resp.get("ok") else 1
 

@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Dominant tone of a WAV (16-bit PCM) or of the G.711 payload of one RTP stream in a pcap.
+
+  audio_check.py wav FILE                 -> "<Hz> <seconds>"
+  audio_check.py pcap FILE SRCPORT        -> "<Hz> <packets>"  (UDP from SRCPORT, payload type 0 or 8)
+
+The peak is searched from 100 to 3990 Hz in 10 Hz steps with the Goertzel algorithm over 0.2 s
+taken one second in (or at the start of shorter signals). Used by scripts/peers/selftest.
+"""
+import math, struct, sys, wave
+
+
+def ulaw(u):
+    u = ~u & 0xFF
+    t = ((u & 0x0F) << 3) + 0x84
+    t <<= (u & 0x70) >> 4
+    return (0x84 - t) if u & 0x80 else (t - 0x84)
+
+
+def alaw(a):
+    a ^= 0x55
+    t = (a & 0x0F) << 4
+    seg = (a & 0x70) >> 4
+    t = t + 8 if seg == 0 else (t + 0x108) << (seg - 1)
+    return t if a & 0x80 else -t
+
+
+def peak(x, rate=8000):
+    start = rate if len(x) >= rate + rate // 5 else 0
+    x = x[start:start + rate // 5]
+    best = (0.0, 0)
+    for f in range(100, 4000, 10):
+        w = 2 * math.cos(2 * math.pi * f / rate)
+        s1 = s2 = 0.0
+        for v in x:
+            s1, s2 = v + w * s1 - s2, s1
+        best = max(best, (s1 * s1 + s2 * s2 - w * s1 * s2, f))
+    return best[1]
+
+
+def from_pcap(path, sport):
+    data = open(path, "rb").read()
+    magic = struct.unpack_from("<I", data, 0)[0]
+    if magic != 0xA1B2C3D4:
+        raise SystemExit("classic little-endian pcap expected")
+    link = struct.unpack_from("<I", data, 20)[0]
+    off, samples, n = 24, [], 0
+    while off + 16 <= len(data):
+        incl = struct.unpack_from("<I", data, off + 8)[0]
+        frame = data[off + 16: off + 16 + incl]
+        off += 16 + incl
+        ip = frame[14:] if link == 1 else frame[16:] if link == 113 else frame[4:] if link == 0 else frame
+        if len(ip) < 28 or ip[0] >> 4 != 4 or ip[9] != 17:
+            continue
+        ihl = (ip[0] & 0x0F) * 4
+        if struct.unpack_from("!H", ip, ihl)[0] != sport:
+            continue
+        rtp = ip[ihl + 8:]
+        if len(rtp) < 12 or rtp[1] & 0x7F not in (0, 8):
+            continue
+        dec = ulaw if rtp[1] & 0x7F == 0 else alaw
+        samples.extend(dec(b) for b in rtp[12:])
+        n += 1
+    return samples, n
+
+
+def main():
+    if sys.argv[1] == "wav":
+        w = wave.open(sys.argv[2])
+        raw = w.readframes(w.getnframes())
+        x = list(struct.unpack("<%dh" % (len(raw) // 2), raw))[::w.getnchannels()]
+        print(peak(x, w.getframerate()) if x else 0, "%.1f" % (len(x) / w.getframerate()))
+    else:
+        x, n = from_pcap(sys.argv[2], int(sys.argv[3]))
+        print(peak(x) if x else 0, n)
+
+
+if __name__ == "__main__":
+    main()
