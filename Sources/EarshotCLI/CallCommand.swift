@@ -168,6 +168,9 @@ struct CallCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Local SIP address to listen on.", valueName: "addr:port"))
     var listen: String = "0.0.0.0:0"
 
+    @Option(help: ArgumentHelp("Our address of record in From (default sip:USER@local-address).", valueName: "sip-uri"))
+    var from: String?
+
     @Option(help: ArgumentHelp("Digest user name for 401/407 challenges.", valueName: "name"))
     var username: String?
 
@@ -238,6 +241,10 @@ struct CallCommand: AsyncParsableCommand {
             throw CommandFailure.usage("--listen must be addr:port, got \(listen)")
         }
         if (username == nil) != (password == nil) { throw CommandFailure.usage("--username and --password go together") }
+        let fromURI = try from.map { text -> SIPURI in
+            guard let parsed = try? SIPURI(parsing: text) else { throw CommandFailure.usage("--from is not a SIP URI: \(text)") }
+            return parsed
+        }
 
         let media = try engine.mediaEngine(bindAddress: local.host)
         let tlsServer = try engine.tlsServer()
@@ -263,7 +270,8 @@ struct CallCommand: AsyncParsableCommand {
         let report = await agent.placeCall(CallRequest(
             target: uri, destination: destination, duration: duration, payloadType: payloadType,
             dtmf: dtmf?.uppercased(), dtmfDelay: dtmfDelay, username: username, password: password,
-            expectedRemoteTone: try engine.frequency(engine.expectTone, name: "expect-tone"), noAnswerTimeout: noAnswer))
+            expectedRemoteTone: try engine.frequency(engine.expectTone, name: "expect-tone"), noAnswerTimeout: noAnswer,
+            from: fromURI))
         await agent.shutdown()
         await media.shutdown()
         return report

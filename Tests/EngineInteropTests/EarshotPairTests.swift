@@ -82,7 +82,7 @@ import Testing
         #expect(alice.events(named: "registered").first?.int("auth_round_trips") == 1)
         #expect(bob.events(named: "registered").first?.int("expires_granted").map { $0 > 0 } == true)
 
-        let call = try Earshot.call(["sip:bob@earshot.test", "--proxy", "127.0.0.1:\(proxyPort)", "--username", "carol",
+        let call = try Earshot.call(["sip:bob@earshot.test", "--proxy", "127.0.0.1:\(proxyPort)", "--from", "sip:carol@earshot.test", "--username", "carol",
                                      "--password", "carol-pw", "--duration", "3s", "--rtp-ports", Earshot.rtpPorts(13),
                                      "--listen", "127.0.0.1:0", "--format", "json"], in: scratch, timeout: 60)
         let report = try #require(Harness.jsonObject(call.output), "\(call.errors)")
