@@ -64,7 +64,7 @@ public final class MediaEngine: Sendable {
         let clock = NTPClock(monotonicBase: monotonic, unixSeconds: seconds, unixNanoseconds: nanoseconds)
         var loops: [MediaLoop] = []
         for index in 0..<configuration.loopCount {
-            let loop = try MediaLoop(index: index, clock: clock)
+            let loop = try MediaLoop(index: index, clock: clock, realtimePriority: configuration.realtimePriority)
             try loop.start()
             loops.append(loop)
         }
@@ -239,6 +239,7 @@ public struct EngineStatistics: Sendable, Encodable {
         var total = LoopStatistics()
         for loop in loops {
             total.sessions += loop.sessions
+            total.realtime = total.realtime || loop.realtime
             total.wakeups += loop.wakeups
             total.timerWakeups += loop.timerWakeups
             total.packetsSent += loop.packetsSent
