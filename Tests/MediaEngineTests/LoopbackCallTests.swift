@@ -8,7 +8,7 @@ struct LoopbackCallTests {
     /// A 3-second call both ways: 150 packets each way, no loss, DSCP EF read back from the
     /// IP header, the tone heard, RTT from RTCP, DTMF through, BYE at the end.
     @Test func threeSecondCall() async throws {
-        let engine = try makeEngine(ports: 41000...41019)
+        let engine = try makeEngine(ports: 23000...23019)
         let a = try await engine.openSession()
         let b = try await engine.openSession()
         #expect(a.rtpPort % 2 == 0 && b.rtpPort % 2 == 0)
@@ -71,7 +71,7 @@ struct LoopbackCallTests {
     }
 
     @Test func wrongExpectedToneFailsTheAudioCheck() async throws {
-        let engine = try makeEngine(ports: 41020...41039)
+        let engine = try makeEngine(ports: 23020...23039)
         let a = try await engine.openSession()
         let b = try await engine.openSession()
         try await engine.start(a, MediaParameters(remote: loopback(b.rtpPort), toneFrequency: 1750, expectedRemoteToneFrequency: 2950))
