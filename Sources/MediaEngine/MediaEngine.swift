@@ -42,6 +42,9 @@ public final class MediaEngine: Sendable {
         guard configuration.rtcpIntervalSeconds.isFinite, configuration.rtcpIntervalSeconds >= 0.01 else {
             throw MediaEngineError(.invalidParameters, "RTCP interval \(configuration.rtcpIntervalSeconds) s: need at least 0.01")
         }
+        guard configuration.portRange.lowerBound > 0 else {
+            throw MediaEngineError(.invalidParameters, "port range \(configuration.portRange) includes 0 (which binds any port)")
+        }
         let allocator = PortAllocator(range: configuration.portRange)
         guard allocator.pairCount > 0 else {
             throw MediaEngineError(.invalidParameters, "port range \(configuration.portRange) holds no even/odd RTP/RTCP pair")

@@ -142,6 +142,9 @@ struct SocketTests {
             }
         }
         await #expect(throws: MediaEngineError.self) { try await engine.sendDTMF(a, digits: "1") }
+        for range: ClosedRange<UInt16> in [0...99, 23141...23141] {
+            #expect(throws: MediaEngineError.self) { try makeEngine(ports: range) }
+        }
         #expect(MediaEndpoint(host: "example.com", port: 5004) == nil)
         await engine.shutdown()
     }
