@@ -66,6 +66,11 @@ struct LoopbackCallTests {
         #expect(finalB.received.dtmf == "123#")
         #expect(finalB.received.dtmfDigitsReceived.map(\.ending) == Array(repeating: "end_bit", count: 4))
         #expect(finalB.received.telephoneEventPackets == 4 * 7)
+        // Per-digit latency on one host: both offsets on the shared monotonic clock.
+        let sentAt = finalA.sent.dtmfDigitsSent.map { Double(finalA.session.startMonotonicNs ?? 0) / 1e6 + $0.offsetMs }
+        let heardAt = finalB.received.dtmfDigitsReceived.map { Double(finalB.session.startMonotonicNs ?? 0) / 1e6 + $0.offsetMs }
+        #expect(sentAt.count == 4 && heardAt.count == 4)
+        #expect(zip(sentAt, heardAt).allSatisfy { $1 > $0 - 1 })  // heard after (µs of rounding aside) it was due
         #expect(finalB.session.remoteSSRC == 0xA)
         #expect(finalA.session.remoteSSRC == 0xB)
     }
