@@ -72,8 +72,9 @@ import Testing
     func dtmfEchoedBySippArrivesIntact() throws {
         let scratch = try ScratchDirectory(prefix: "sipp-dtmf")
         let port = Harness.freePort()
-        _ = try Harness.start(Harness.script("sipp-uas"), ["--port", "\(port)", "--scenario", "echo", "--calls", "1",
+        let peer = try Harness.start(Harness.script("sipp-uas"), ["--port", "\(port)", "--scenario", "echo", "--calls", "1",
                                                           "--logdir", scratch.path("uas")], in: scratch, name: "uas")
+        defer { peer.signal(SIGTERM) }
         let call = try Earshot.call(["sip:echo@127.0.0.1:\(port)", "--duration", "4s", "--dtmf", "123#", "--dtmf-delay", "500ms",
                                      "--expect-tone", "1750", "--rtp-ports", Earshot.rtpPorts(3), "--listen", "127.0.0.1:0",
                                      "--format", "json"], in: scratch, timeout: 60)
@@ -93,8 +94,9 @@ import Testing
     func refreshesByUpdateAndLivesPast200Seconds() throws {
         let scratch = try ScratchDirectory(prefix: "timer-update")
         let port = Harness.freePort()
-        _ = try Harness.start(Harness.script("sipp-uas"), ["--port", "\(port)", "--scenario", "timer-update", "--session-expires", "90",
+        let peer = try Harness.start(Harness.script("sipp-uas"), ["--port", "\(port)", "--scenario", "timer-update", "--session-expires", "90",
                                                           "--calls", "1", "--logdir", scratch.path("uas")], in: scratch, name: "uas")
+        defer { peer.signal(SIGTERM) }
         let call = try Earshot.call(["sip:timer@127.0.0.1:\(port)", "--duration", "205s", "--session-expires", "90",
                                      "--rtp-ports", Earshot.rtpPorts(4), "--listen", "127.0.0.1:0", "--format", "json"],
                                     in: scratch, timeout: 300)
@@ -116,8 +118,9 @@ import Testing
     func refreshesByReInviteWithoutUpdate() throws {
         let scratch = try ScratchDirectory(prefix: "timer-noupdate")
         let port = Harness.freePort()
-        _ = try Harness.start(Harness.script("sipp-uas"), ["--port", "\(port)", "--scenario", "timer-noupdate", "--session-expires", "90",
+        let peer = try Harness.start(Harness.script("sipp-uas"), ["--port", "\(port)", "--scenario", "timer-noupdate", "--session-expires", "90",
                                                           "--calls", "1", "--logdir", scratch.path("uas")], in: scratch, name: "uas")
+        defer { peer.signal(SIGTERM) }
         let call = try Earshot.call(["sip:timer@127.0.0.1:\(port)", "--duration", "120s", "--session-expires", "90",
                                      "--rtp-ports", Earshot.rtpPorts(5), "--listen", "127.0.0.1:0", "--format", "json"],
                                     in: scratch, timeout: 240)
@@ -136,8 +139,9 @@ import Testing
     func unansweredRefreshIsReportedAsSessionExpiry() throws {
         let scratch = try ScratchDirectory(prefix: "timer-ignore")
         let port = Harness.freePort()
-        _ = try Harness.start(Harness.script("sipp-uas"), ["--port", "\(port)", "--scenario", "timer-ignore", "--session-expires", "90",
+        let peer = try Harness.start(Harness.script("sipp-uas"), ["--port", "\(port)", "--scenario", "timer-ignore", "--session-expires", "90",
                                                           "--calls", "1", "--logdir", scratch.path("uas")], in: scratch, name: "uas")
+        defer { peer.signal(SIGTERM) }
         let call = try Earshot.call(["sip:timer@127.0.0.1:\(port)", "--duration", "200s", "--session-expires", "90",
                                      "--rtp-ports", Earshot.rtpPorts(6), "--listen", "127.0.0.1:0", "--format", "json"],
                                     in: scratch, timeout: 240)

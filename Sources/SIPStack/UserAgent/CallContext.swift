@@ -74,6 +74,8 @@ final class CallContext {
     var pendingRefreshMethod: SIPMethod?
     var lastRefresh: SIPRequest?
     var byeSent = false
+    /// We sent CANCEL because nobody answered in time (a 487 then means no answer).
+    var cancelledForNoAnswer = false
 
     init(callID: String, role: Role, destination: SIPDestination, ladderBodyLimit: Int) {
         self.ladder = SIPLadder(bodyLimit: ladderBodyLimit)

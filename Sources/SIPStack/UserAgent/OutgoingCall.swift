@@ -147,12 +147,8 @@ extension SIPUserAgent {
                 continue
             }
             await media.release(session)
-            let ending: CallEnding
-            switch response.statusCode {
-            case 401, 407: ending = call.ending(.authenticationFailed(status: response.statusCode, reason: response.reasonPhrase))
-            case 487: ending = call.ending(.noAnswer(detail: "487 after CANCEL (no answer in time)"))
-            default: ending = call.ending(.rejected(status: response.statusCode, reason: response.reasonPhrase))
-            }
+            // 486/600 busy, 401/407 refused credentials, 487 after our CANCEL no answer, 408 no answer.
+            let ending = call.ending(.finalResponse(response, cancelReason: call.cancelledForNoAnswer ? .noAnswer : nil))
             return finishedReport(call, ending: ending, session: nil, from: from, to: to)
         }
 
@@ -212,6 +208,7 @@ extension SIPUserAgent {
     }
 
     func cancelInvite(_ invite: SIPRequest, destination: SIPDestination) async {
+        if let callID = invite.headers.callIDValue { calls[callID]?.cancelledForNoAnswer = true }
         guard let cancel = try? SIPRequest.cancel(invite) else { return }
         _ = await runClientTransaction(cancel, to: destination)
     }
