@@ -84,4 +84,25 @@ import Testing
         #expect(lost.exitCode == 1)
         #expect(Harness.jsonObject(lost.output)?.string("detail") == "no response (timeout)")
     }
+
+    // The same call over UDP and TCP: completes with media both ways, the ladder shows the transport.
+    @Test(arguments: [("udp", 22), ("tcp", 23)])
+    func callOverEachTransport(transport: String, slot: Int) throws {
+        let scratch = try ScratchDirectory(prefix: "transport-\(transport)")
+        let port = transport == "udp" ? Harness.freePort() : Harness.freePort(udp: false)
+        let answer = try Earshot.answer(["--listen", "127.0.0.1:\(port)", "--transport", transport, "--calls", "1",
+                                         "--rtp-ports", Earshot.rtpPorts(slot)], in: scratch)
+        let call = try Earshot.call(["sip:bob@127.0.0.1:\(port);transport=\(transport)", "--duration", "2s",
+                                     "--rtp-ports", Earshot.rtpPorts(slot + 10), "--listen", "127.0.0.1:0", "--format", "json"],
+                                    in: scratch, timeout: 60)
+        let report = try #require(Harness.jsonObject(call.output), "\(call.errors)")
+        #expect(call.exitCode == 0, "\(call.errors)")
+        #expect(report.string("status") == "passed")
+        #expect(report.string("transport") == transport)
+        let entries = try #require(report.value(at: "ladder.entries") as? [[String: Any]])
+        #expect(entries.allSatisfy { $0.string("transport") == transport })
+        #expect(report.int("directions.inbound.packets_lost") == 0)
+        try answer.waitingForEvent("call", timeout: 20)
+        #expect(answer.callReports.first?.string("status") == "passed")
+    }
 }
