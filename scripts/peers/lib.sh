@@ -56,6 +56,10 @@ setup_logdir() {
   LOGDIR=$(cd "$LOGDIR" && pwd)
 }
 
+# Prefix for every tool the scripts start: the tool gets SIGTERM when the script dies, even by
+# SIGKILL (which no trap sees), so a killed script leaves no sipp/kamailio/baresip/tshark behind.
+GUARD=() ; command -v setpriv >/dev/null 2>&1 && GUARD=(setpriv --pdeathsig TERM)
+
 # Child processes started by the script; stop_children sends TERM, then KILL after 3 s.
 CHILDREN=()
 stop_children() {
@@ -117,7 +121,7 @@ sipp_register() {
   local name=$1 target=$2 listen=$3 port=$4 tr=$5 user=$6 pass=$7 domain=$8 expires=$9 nsx=()
   [ -n "${10:-}" ] && nsx=(ip netns exec "${10}")
   local tflag=u1; [ "$tr" = tcp ] && tflag=t1
-  ( cd "$LOGDIR" && exec "${nsx[@]}" timeout 30 sipp "$target" -sf "$PEERS_DIR/sipp/register.xml" \
+  ( cd "$LOGDIR" && exec "${nsx[@]}" "${GUARD[@]}" timeout 30 sipp "$target" -sf "$PEERS_DIR/sipp/register.xml" \
       -i "$listen" -p "$port" -t "$tflag" -s "$user" -au "$user" -ap "$pass" -key domain "$domain" \
       -key expires "$expires" -key contact_host "$listen:$port" -m 1 -nostdin -timeout 20s -timeout_error \
       -recv_timeout 10000 -trace_logs -log_file "$LOGDIR/$name.log" -trace_err -error_file "$LOGDIR/$name.err" \
