@@ -113,6 +113,7 @@ let package = Package(
         .testTarget(
             name: "EngineInteropTests",
             dependencies: ["SIPStack", "MediaEngine", "EarshotCLI", "earshot", "Pcap", "RTPAnalysis", "InteropTestSupport"],
+            exclude: ["Fixtures"],
             swiftSettings: strict
         ),
         .testTarget(name: "ArchitectureTests", swiftSettings: strict),
