@@ -29,10 +29,12 @@ import Testing
             "--listen", "127.0.0.1:0", "--format", "json",
         ], outputPath: scratch.path("call.out"), errorPath: scratch.path("call.err"))
 
-        // Random loss from 2 s (media runs; a drop among the first two packets would only move
-        // RFC 3550 A.1's probation) to 9 s (so nothing is dropped among the last packets, which
-        // the capture sees but a receiver that already stopped does not).
-        Thread.sleep(until: started.addingTimeInterval(2))
+        // Random loss from 2 s, once the callee has bound its RTP socket (the media runs then; a
+        // drop among the first two packets would move RFC 3550 A.1's probation), to 9 s (so
+        // nothing is dropped among the last packets, which the capture sees but a receiver that
+        // already stopped does not).
+        try #require(waitUntil(seconds: 30, interval: 0.05) { UDPSockets.anyBound(in: callee) }, "the callee bound no RTP port")
+        Thread.sleep(until: max(started.addingTimeInterval(2), Date().addingTimeInterval(0.5)))
         let drops = try LoopbackDrops([
             .init(from: caller, to: callee, probability: 0.03),
             .init(from: callee, to: caller, probability: 0.02),
@@ -93,7 +95,7 @@ import Testing
             // The live engine: the same J, but on the time its media loop read the datagram
             // (Sources/MediaEngine/MediaLoop.swift: one CLOCK_MONOTONIC reading after recvmmsg,
             // shared by the whole batch), not the kernel's. The receiving process's wake-up delay
-            // is added to every packet, so J comes out larger: 1.3–2.5× tshark's on this machine
+            // is added to every packet, so J comes out larger: 1.15–2.5× tshark's on this machine
             // (docs/tshark-comparison.md). A known issue until the engine takes SO_TIMESTAMPNS
             // arrival times. Intermittent: on a quiet machine one direction can land within 2%.
             withKnownIssue("live jitter uses user-space arrival times (MediaLoop.swift), not kernel timestamps", isIntermittent: true) {
@@ -124,6 +126,19 @@ struct PortRange {
         let parts = text.split(separator: "-").compactMap { Int($0) }
         precondition(parts.count == 2, "port range \(text)")
         (low, high) = (parts[0], parts[1])
+    }
+}
+
+/// UDP sockets bound on this host (/proc/net/udp).
+enum UDPSockets {
+    static func anyBound(in range: PortRange) -> Bool {
+        let table = (try? String(contentsOfFile: "/proc/net/udp", encoding: .utf8)) ?? ""
+        // "  sl  local_address rem_address ...": local_address is HEXADDR:HEXPORT.
+        return table.split(separator: "\n").dropFirst().contains { line in
+            let fields = line.split(separator: " ")
+            guard fields.count > 1, let port = fields[1].split(separator: ":").last.flatMap({ Int($0, radix: 16) }) else { return false }
+            return (range.low...range.high).contains(port)
+        }
     }
 }
 
