@@ -57,6 +57,43 @@ import Testing
         #expect(try BaresipPeer.dominantTone(ofRecording: "enc", in: peer.logdir).hz == 440)
     }
 
+    // 4, the other way round: baresip dials `earshot answer` and hangs up after ~5 s of media.
+    @Test(.enabled(if: baresipInstalled, "baresip missing: run scripts/install-test-deps"))
+    func baresipCallsEarshotAnswer() throws {
+        let scratch = try ScratchDirectory(prefix: "baresip-dial")
+        let sipPort = Harness.freePort()
+        let answer = try Earshot.answer(["--listen", "127.0.0.1:\(sipPort)", "--transport", "udp", "--calls", "1", "--tone", "1850",
+                                         "--expect-tone", "440", "--rtp-ports", Earshot.rtpPorts(46)], in: scratch)
+        let peer = try BaresipPeer.start(tone: 440, rtpPorts: Earshot.rtpPorts(47), dial: "sip:bob@127.0.0.1:\(sipPort)", in: scratch)
+        let established = waitUntil(seconds: 20, interval: 0.1) {
+            ((try? String(contentsOfFile: "\(peer.logdir)/events.log", encoding: .utf8)) ?? "").contains("\"CALL_ESTABLISHED\"")
+        }
+        try #require(established, "baresip's call was not established: \(peer.process.output)\n\(answer.output)")
+        Thread.sleep(forTimeInterval: 5)
+        try peer.command("hangup")
+        try answer.waitingForEvent("call", timeout: 20)
+        let result = try peer.stop()
+        let report = try #require(answer.callReports.first)
+        #expect(report.string("role") == "callee")
+        #expect(report.string("status") == "passed", "\(report["problems"] ?? "")")
+        #expect(report.string("ending.cause") == "normal")
+        #expect(report.string("ending.by") == "remote")
+        #expect(result.established == 1 && result.closed == 1, "\(result)")
+        // About 5 s each way, none lost; baresip's tone heard whole, ours recorded by baresip.
+        let received = try #require(report.int("directions.inbound.packets_received"))
+        let sent = try #require(report.int("media.sent.packets"))
+        #expect(received >= 240 && received <= 300, "received \(received)")
+        #expect(report.int("directions.inbound.packets_lost") == 0)
+        #expect(report.bool("directions.inbound.audio_ok") == true)
+        #expect(report.int("directions.inbound.audio.expected_tone_hz") == 440)
+        let table = try #require(result.rtpTable, "no RTP table in \(peer.logdir)/baresip.log")
+        // baresip stops sending before its BYE: we received all it sent. We send until the BYE
+        // arrives: baresip may have closed its socket on our last packet or two.
+        #expect(table.transmitted == received, "baresip sent \(table.transmitted), we received \(received)")
+        #expect(table.received <= sent && table.received >= sent - 3, "baresip received \(table.received) of our \(sent)")
+        #expect(try BaresipPeer.dominantTone(ofRecording: "dec", in: peer.logdir).hz == 1850)
+    }
+
     // 6 (baresip side). `--dtmf 123#` reaches baresip as the digits 1, 2, 3, #.
     @Test(.enabled(if: baresipInstalled, "baresip missing: run scripts/install-test-deps"))
     func dtmfReachesBaresip() throws {
@@ -98,15 +135,23 @@ struct BaresipPeer {
     let logdir: String
 
     /// Starts baresip on a free loopback port, answering sip:peer@127.0.0.1:PORT, playing `tone`.
-    static func start(tone: Int, rtpPorts: String, in scratch: ScratchDirectory) throws -> BaresipPeer {
+    static func start(tone: Int, rtpPorts: String, dial: String? = nil, in scratch: ScratchDirectory) throws -> BaresipPeer {
         let logdir = scratch.path("baresip")
         // baresip also listens for SIP over TLS on PORT + 1: pick a port whose successor is free too.
         var port = Harness.freePort()
         for _ in 0..<20 where port == UInt16.max || !tcpPortFree(port + 1) { port = Harness.freePort() }
         let process = try Harness.start(Harness.script("baresip"), [
             "--port", "\(port)", "--tone", "\(tone)", "--rtp-ports", rtpPorts, "--max-seconds", "120", "--logdir", logdir,
-        ], in: scratch, name: "baresip")
+        ] + (dial.map { ["--dial", $0] } ?? []), in: scratch, name: "baresip")
         return BaresipPeer(process: process, port: port, logdir: logdir)
+    }
+
+    /// A command to the running baresip through scripts/peers/baresip_ctl.py ("hangup", "dial URI").
+    func command(_ words: String...) throws {
+        let scratch = try ScratchDirectory(prefix: "baresip-ctl")
+        let ctl = try SpawnedProcess("/usr/bin/env", ["python3", Harness.script("baresip_ctl.py"), "command", logdir] + words,
+                                     outputPath: scratch.path("out"), errorPath: scratch.path("err"))
+        try #require(ctl.wait(seconds: 20) && ctl.exitCode == 0, "baresip_ctl \(words): \(ctl.output) \(ctl.errors)")
     }
 
     /// SIGTERM (the script stops baresip and prints RESULT), bounded wait, parse.
