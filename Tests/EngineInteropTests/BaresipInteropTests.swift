@@ -29,7 +29,7 @@ import Testing
         // baresip → Earshot: 8 s of 20 ms packets, none lost, and baresip's 440 Hz tone present
         // and continuous in every frame.
         let received = try #require(report.int("directions.inbound.packets_received"))
-        #expect(received >= 390 && received <= 410, "8 s × 50 packets/s: \(received)")
+        #expect(received >= 390 && received <= 415, "8 s × 50 packets/s (baresip starts at its 200 OK): \(received)")
         #expect(report.int("directions.inbound.packets_lost") == 0)
         #expect(report.int("directions.inbound.duplicates") == 0)
         #expect(report.bool("directions.inbound.audio_ok") == true)
@@ -44,7 +44,9 @@ import Testing
         let sent = try #require(report.int("media.sent.packets"))
         #expect(sent >= 390 && sent <= 410, "sent \(sent)")
         let table = try #require(result.rtpTable, "no RTP table in \(peer.logdir)/baresip.log")
-        #expect(table.received == sent, "baresip received \(table.received) of our \(sent)")
+        // We stop sending, then send the BYE: baresip reads our last packets before the BYE
+        // (exactly `sent` in every run so far) unless its loop takes the BYE first.
+        #expect(table.received <= sent && table.received >= sent - 2, "baresip received \(table.received) of our \(sent)")
         #expect(table.transmitted >= received && table.transmitted <= received + 3,
                 "baresip sent \(table.transmitted), we received \(received) (its last packets may still be in flight at BYE)")
         #expect((report.int("directions.outbound.reports_received") ?? 0) >= 1, "no RTCP report from baresip")
@@ -87,9 +89,11 @@ import Testing
         #expect(report.bool("directions.inbound.audio_ok") == true)
         #expect(report.int("directions.inbound.audio.expected_tone_hz") == 440)
         let table = try #require(result.rtpTable, "no RTP table in \(peer.logdir)/baresip.log")
-        // baresip stops sending before its BYE: we received all it sent. We send until the BYE
-        // arrives: baresip may have closed its socket on our last packet or two.
-        #expect(table.transmitted == received, "baresip sent \(table.transmitted), we received \(received)")
+        // baresip stops sending before its BYE: we receive all it sent unless our SIP side takes
+        // the BYE before the media loop has read its last packets. We send until the BYE arrives:
+        // baresip may have closed its socket on our last packet or two.
+        #expect(table.transmitted >= received && table.transmitted <= received + 2,
+                "baresip sent \(table.transmitted), we received \(received) (equal in every run so far)")
         #expect(table.received <= sent && table.received >= sent - 3, "baresip received \(table.received) of our \(sent)")
         #expect(try BaresipPeer.dominantTone(ofRecording: "dec", in: peer.logdir).hz == 1850)
     }
