@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/epoll.h>
@@ -115,6 +116,9 @@ int earshot_udp_open(const earshot_endpoint *local, int dscp) {
             (void)setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &on, sizeof(on));
         }
     }
+    // Kernel receive timestamps: jitter is measured on when datagrams arrived, not when the
+    // media thread got round to reading them (RFC 3550 A.8 wants arrival times).
+    if (result == 0 && setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) < 0) result = -errno;
     if (result == 0) {
         struct sockaddr_storage storage;
         socklen_t length = to_sockaddr(local, family, &storage);
@@ -137,8 +141,8 @@ int earshot_udp_local_endpoint(int fd, earshot_endpoint *out) {
     return 0;
 }
 
-/// Room for one TOS and one traffic-class control message.
-#define CONTROL_SIZE (CMSG_SPACE(sizeof(int)) * 2)
+/// Room for one TOS and one traffic-class control message and a receive timestamp.
+#define CONTROL_SIZE (CMSG_SPACE(sizeof(int)) * 2 + CMSG_SPACE(sizeof(struct timespec)))
 
 int earshot_udp_receive_batch(int fd, uint8_t *buffers, size_t buffer_size, earshot_datagram *datagrams,
                               unsigned count) {
@@ -182,6 +186,12 @@ int earshot_udp_receive_batch(int fd, uint8_t *buffers, size_t buffer_size, ears
             if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS && c->cmsg_len >= CMSG_LEN(1)) {
                 d->tos = *(const uint8_t *)CMSG_DATA(c);
                 d->has_tos = 1;
+            } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
+                       c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
+                struct timespec stamp;
+                memcpy(&stamp, CMSG_DATA(c), sizeof(stamp));
+                d->timestamp_ns = (int64_t)stamp.tv_sec * 1000000000 + stamp.tv_nsec;
+                d->has_timestamp = 1;
             } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS &&
                        c->cmsg_len >= CMSG_LEN(sizeof(int))) {
                 int tclass;
@@ -292,6 +302,24 @@ int64_t earshot_monotonic_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t earshot_monotonic_minus_realtime_ns(void) {
+    int64_t best_offset = 0, best_bracket = INT64_MAX;
+    for (int i = 0; i < 3; i++) {
+        struct timespec m1, r, m2;
+        clock_gettime(CLOCK_MONOTONIC, &m1);
+        clock_gettime(CLOCK_REALTIME, &r);
+        clock_gettime(CLOCK_MONOTONIC, &m2);
+        int64_t a = (int64_t)m1.tv_sec * 1000000000 + m1.tv_nsec;
+        int64_t b = (int64_t)m2.tv_sec * 1000000000 + m2.tv_nsec;
+        int64_t real = (int64_t)r.tv_sec * 1000000000 + r.tv_nsec;
+        if (b - a < best_bracket) {
+            best_bracket = b - a;
+            best_offset = a + (b - a) / 2 - real;
+        }
+    }
+    return best_offset;
 }
 
 void earshot_realtime(int64_t *seconds, uint32_t *nanoseconds) {

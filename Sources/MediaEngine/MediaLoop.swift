@@ -228,10 +228,15 @@ final class LoopState {
             }
             statistics.receiveCalls += 1
             guard count > 0 else { return }
-            let arrival = earshot_monotonic_ns()
+            // Arrival = the kernel's receive timestamp mapped onto the monotonic clock (what a
+            // capture would record); the read time only when the kernel gave none. Never later
+            // than now: a realtime clock step cannot put an arrival in the future.
+            let now = earshot_monotonic_ns()
+            let offset = earshot_monotonic_minus_realtime_ns()
             statistics.datagramsReceived += Int(count)
             for i in 0..<Int(count) {
                 let info = datagrams[i]
+                let arrival = info.has_timestamp != 0 ? min(now, info.timestamp_ns &+ offset) : now
                 let start = i * LoopState.bufferSize
                 entry.core.receive(
                     buffers[start..<(start + Int(info.length))], source: MediaEndpoint(info.source),

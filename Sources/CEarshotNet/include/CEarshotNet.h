@@ -33,7 +33,11 @@ typedef struct {
     uint8_t has_tos;
     /// IPv4 TOS or IPv6 traffic class: DSCP in the high six bits, ECN in the low two.
     uint8_t tos;
-    uint8_t reserved;
+    /// 1 when the kernel stamped the datagram's arrival (SO_TIMESTAMPNS).
+    uint8_t has_timestamp;
+    /// The kernel's arrival time of the datagram, CLOCK_REALTIME, nanoseconds since 1970: the
+    /// same moment a capture (tshark) records, free of the receiving thread's wake-up delay.
+    int64_t timestamp_ns;
 } earshot_datagram;
 
 /// The most datagrams one `earshot_udp_receive_batch` call returns.
@@ -89,6 +93,9 @@ void earshot_event_drain(int efd);
 
 /// CLOCK_MONOTONIC in nanoseconds.
 int64_t earshot_monotonic_ns(void);
+/// CLOCK_MONOTONIC minus CLOCK_REALTIME, nanoseconds, read back to back (the smaller of three
+/// tries' brackets): converts kernel receive timestamps into the monotonic clock.
+int64_t earshot_monotonic_minus_realtime_ns(void);
 /// CLOCK_REALTIME as seconds and nanoseconds since the Unix epoch.
 void earshot_realtime(int64_t *seconds, uint32_t *nanoseconds);
 /// Sets the calling thread's timer slack (PR_SET_TIMERSLACK; the default is 50 µs, which
