@@ -118,7 +118,15 @@ struct RTPReceiver: Sendable {
     private(set) var tracker = ToneTracker()
     private let detector: GoertzelDetector
     private var events = TelephoneEventReceiver()
-    private var trackerLastSequence: UInt16?
+    /// The newest slots of the audio check, by sequence number, not yet given to the tracker:
+    /// a packet that arrives out of order but within the window still counts, as it would in
+    /// the listener's jitter buffer; a gap still open when its slot leaves the window is silence.
+    private var trackerWindow: [(sequence: UInt16, slot: TrackerSlot)] = []
+    private enum TrackerSlot { case missing, frame(Bool), event }
+    /// Whether any slot has left the window (then older packets are too late).
+    private var trackerStarted = false
+    /// Slots kept open for late packets: 4 × 20 ms, the order of the emulated jitter buffer.
+    static let reorderWindow = 4
     private var samples: [Int16] = []
 
     /// Level a frame needs to count as signal when no tone is expected (dBov).
@@ -187,8 +195,8 @@ struct RTPReceiver: Sendable {
             dscpSeen |= 1 << UInt64(dscp)
         }
         sequence.record(sequence: view.sequenceNumber, rtpTimestamp: view.timestamp, arrivalNanoseconds: arrival)
-        let newer = advanceTrackerSequence(view.sequenceNumber)
         if isEvent {
+            placeInTracker(view.sequenceNumber, .event)
             eventPackets += 1
             let completed = (try? events.receive(timestamp: view.timestamp, sequenceNumber: view.sequenceNumber,
                                                  marker: view.marker, payload: payload,
@@ -200,33 +208,64 @@ struct RTPReceiver: Sendable {
         timing.record(sequence: view.sequenceNumber, rtpTimestamp: view.timestamp, arrivalNanoseconds: arrival)
         jitterBuffer.record(sequence: view.sequenceNumber, rtpTimestamp: view.timestamp, marker: view.marker,
                             arrivalNanoseconds: arrival)
-        if newer { checkAudio(payload) }
+        placeInTracker(view.sequenceNumber, .frame(hasAudio(payload)))
         return .audio
     }
 
-    /// Moves the audio check's sequence position to `number` when it is newer, first
-    /// recording a "no audio" frame for each sequence number skipped (lost packets are
-    /// silence to the listener). Returns whether it was newer.
-    private mutating func advanceTrackerSequence(_ number: UInt16) -> Bool {
-        guard let last = trackerLastSequence else {
-            trackerLastSequence = number
-            return true
+    /// Puts a packet's verdict in its sequence slot: a newer packet opens slots for the numbers
+    /// it skipped (lost so far); an older one fills its slot if still in the window (a late
+    /// duplicate or one outside the window changes nothing). Slots leaving the window go to the
+    /// tracker, open gaps as "no audio" (lost packets are silence to the listener).
+    private mutating func placeInTracker(_ number: UInt16, _ slot: TrackerSlot) {
+        guard let newest = trackerWindow.last?.sequence else {
+            trackerWindow.append((number, slot))
+            return
         }
-        let delta = Int(Int16(bitPattern: number &- last))
-        guard delta > 0 else { return false }
-        if delta - 1 <= Self.maximumGapFill {
-            for _ in 0..<(delta - 1) { tracker.record(toneDetected: false) }
+        let delta = Int(Int16(bitPattern: number &- newest))
+        if delta > 0 {
+            if delta - 1 > Self.maximumGapFill {
+                flushTracker(all: true)  // a resync: do not invent thousands of silent frames
+            } else {
+                for step in 1..<delta { trackerWindow.append((newest &+ UInt16(step), .missing)) }
+            }
+            trackerWindow.append((number, slot))
+        } else if let index = trackerWindow.lastIndex(where: { $0.sequence == number }) {
+            if case .missing = trackerWindow[index].slot { trackerWindow[index].slot = slot }
+        } else if !trackerStarted, let oldest = trackerWindow.first?.sequence,
+                  case let before = Int(Int16(bitPattern: oldest &- number)), before > 0, before <= Self.reorderWindow {
+            // The stream's first packets overtaken by a later one: nothing has left the window
+            // yet, so they take their places in front.
+            for step in (1..<before).reversed() { trackerWindow.insert((number &+ UInt16(step), .missing), at: 0) }
+            trackerWindow.insert((number, slot), at: 0)
         }
-        trackerLastSequence = number
-        return true
+        flushTracker(all: false)
     }
 
-    /// Decodes the G.711 frame and feeds the tone (or signal) detector to the tracker.
-    private mutating func checkAudio(_ payload: ArraySlice<UInt8>) {
+    private mutating func flushTracker(all: Bool) {
+        let keep = all ? 0 : Self.reorderWindow
+        while trackerWindow.count > keep {
+            trackerStarted = true
+            switch trackerWindow.removeFirst().slot {
+            case .missing: tracker.record(toneDetected: false)
+            case .frame(let present): tracker.record(toneDetected: present)
+            case .event: break
+            }
+        }
+    }
+
+    /// The audio check so far, the window's open slots included (gaps as silence).
+    var toneReport: ToneTracker.Report {
+        var copy = self
+        copy.flushTracker(all: true)
+        return copy.tracker.report
+    }
+
+    /// Decodes the G.711 frame and asks the tone (or signal) detector.
+    private mutating func hasAudio(_ payload: ArraySlice<UInt8>) -> Bool {
         samples.removeAll(keepingCapacity: true)
         law.decode(payload, into: &samples)
         let measurement = detector.measure(samples)
-        tracker.record(toneDetected: expectedTone == nil ? measurement.frameLevelDb >= Self.signalThresholdDb : measurement.isPresent)
+        return expectedTone == nil ? measurement.frameLevelDb >= Self.signalThresholdDb : measurement.isPresent
     }
 
     private mutating func note(_ event: TelephoneEventReceiver.CompletedEvent) {

@@ -43,7 +43,7 @@ extension SessionCore {
                         ptimeMs: p?.ptimeMs, settings: settings, notes: &notes)
         }
         if assessment != nil, rttMs == nil { notes.append("no MOS-CQ: no RTCP round trip yet (LSR/DLSR)") }
-        let tracker = receiver?.tracker.report ?? ToneTracker().report
+        let tracker = receiver?.toneReport ?? ToneTracker().report
         let hasAudio = (timing?.packetsReceived ?? 0) > 0
         let receivedDigits = (receiver?.digits ?? []).map {
             MediaReport.Digit(digit: $0.digit.map { String($0) }, event: $0.event, offsetMs: Double($0.offsetNanoseconds) / 1e6,

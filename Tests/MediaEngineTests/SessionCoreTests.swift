@@ -1,3 +1,4 @@
+import Foundation
 @testable import MediaEngine
 import RTPCore
 import Testing
@@ -237,5 +238,47 @@ struct SessionCoreTests {
         #expect(report.received.dtmfDigitsReceived.isEmpty)
         #expect(report.junk.total + report.rtcp.received == count)
         #expect(report.junk.wrongVersion > 0 && report.junk.truncated > 0 && report.junk.malformedRTCP > 0)
+    }
+
+    /// 20 ms of the far end's 1850 Hz tone, µ-law, phase-continuous across packets.
+    static func tonePayload(sequence: UInt16) -> [UInt8] {
+        let samples = (0..<160).map { i -> Int16 in
+            let n = Double(Int(sequence) * 160 + i)
+            let phase: Double = 2 * Double.pi * 1850 * n / 8000
+            return Int16(8000 * sin(phase))
+        }
+        var codes: [UInt8] = []
+        G711Law.muLaw.encode(samples, into: &codes)
+        return codes
+    }
+
+    /// Reordering is not silence: packets swapped in pairs (1,0,3,2,…) still make a continuous
+    /// tone, as they would play out of a jitter buffer; a packet that never comes is a gap.
+    @Test func audioCheckToleratesReorderingButNotLoss() throws {
+        var reordered = try Self.started()
+        let order: [UInt16] = (0..<100).map { (n: Int) -> UInt16 in UInt16(n % 2 == 0 ? n + 1 : n - 1) }
+        for (i, sequence) in order.enumerated() {
+            reordered.receive(Self.rtp(sequence: sequence, payload: Self.tonePayload(sequence: sequence))[...], source: Self.peer,
+                              tos: nil, truncated: false, arrival: 1_010_000_000 + Int64(i) * 20_000_000, onRTCPSocket: false,
+                              clock: Self.clock)
+        }
+        let report = reordered.report(now: 3_100_000_000).received
+        #expect(report.statistics.packetsLost == 0)
+        #expect(report.audio.tracker.frames == 100)
+        #expect(report.audio.tracker.framesWithTone == 100)
+        #expect(report.audioOK)
+
+        // Twelve packets (240 ms) never arrive: a gap longer than the 200 ms the check allows.
+        var lossy = try Self.started()
+        for sequence in (0..<100).map(UInt16.init) where !(40..<52).contains(sequence) {
+            lossy.receive(Self.rtp(sequence: sequence, payload: Self.tonePayload(sequence: sequence))[...], source: Self.peer,
+                          tos: nil, truncated: false, arrival: 1_010_000_000 + Int64(sequence) * 20_000_000, onRTCPSocket: false,
+                          clock: Self.clock)
+        }
+        let lossyReport = lossy.report(now: 3_100_000_000).received
+        #expect(lossyReport.audio.tracker.frames == 100)
+        #expect(lossyReport.audio.tracker.framesWithTone == 88)
+        #expect(lossyReport.audio.tracker.longestGapFrames == 12)
+        #expect(!lossyReport.audioOK)
     }
 }
