@@ -183,12 +183,6 @@ extension SIPUserAgent {
         await executeServer(actions, key: key)
     }
 
-    /// The TU's response when it only has the request (a server transaction keyed by it).
-    func respond(_ response: SIPResponse, to request: SIPRequest) async {
-        guard let key = TransactionKey(serverRequest: request) else { return }
-        await respond(response, on: key)
-    }
-
     private func serverTimerFired(_ key: TransactionKey, _ timer: TransactionTimer) async {
         guard var entry = serverTransactions[key], entry.timers[timer] != nil else { return }
         entry.timers[timer] = nil
