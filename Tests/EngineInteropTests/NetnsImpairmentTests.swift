@@ -31,14 +31,8 @@ struct NetnsImpairmentTests {
         try net.iptables(net.router, ["-t", "mangle", "-I", "POSTROUTING", "1", "-o", "r-b"] + match + ["-m", "comment", "--comment", "es-rtp-seen"])
         try net.iptables(net.siteB, ["-t", "raw", "-A", "PREROUTING", "-i", "eth0"] + match + ["-m", "comment", "--comment", "es-rtp-arrived"])
 
-        let answer = try net.answer(in: net.siteB, ["--listen", "\(net.ipB):5060", "--transport", "udp", "--calls", "1",
-                                                    "--rtp-ports", calleePorts])
-        let call = try net.call(in: net.siteA, ["sip:bob@\(net.ipB):5060", "--listen", "\(net.ipA):0", "--duration", "25s",
-                                                "--rtp-ports", callerPorts, "--format", "json"], timeout: 90)
-        let caller = try #require(Harness.jsonObject(call.output), "stdout: \(call.output)\nstderr: \(call.errors)")
-        try answer.waitingForEvent("call", timeout: 30)
-        let callee = try #require(answer.callReports.first)
-        #expect(caller.string("ending.cause") == "normal", "\(call.errors)")
+        let (caller, callee) = try net.call(from: .a, to: .b, seconds: 25, callerPorts: callerPorts, calleePorts: calleePorts)
+        #expect(caller.string("ending.cause") == "normal")
         #expect(callee.string("ending.cause") == "normal")
 
         let seen = try net.packetCount(in: net.router, table: "mangle", comment: "es-rtp-seen")
@@ -83,14 +77,9 @@ struct NetnsImpairmentTests {
         let scratch = try ScratchDirectory(prefix: "netns-delay")
         let net = try NetnsTopology(name: "es-delay", links: ["a:delay=20ms", "b:delay=20ms"], scratch: scratch)
         defer { net.down() }
-        let answer = try net.answer(in: net.siteB, ["--listen", "\(net.ipB):5060", "--transport", "udp", "--calls", "1",
-                                                    "--rtp-ports", Earshot.rtpPorts(32)])
-        let call = try net.call(in: net.siteA, ["sip:bob@\(net.ipB):5060", "--listen", "\(net.ipA):0", "--duration", "16s",
-                                                "--rtp-ports", Earshot.rtpPorts(33), "--format", "json"], timeout: 90)
-        let caller = try #require(Harness.jsonObject(call.output), "stdout: \(call.output)\nstderr: \(call.errors)")
-        try answer.waitingForEvent("call", timeout: 30)
-        let callee = try #require(answer.callReports.first)
-        #expect(caller.string("status") == "passed", "\(call.errors)")
+        let (caller, callee) = try net.call(from: .a, to: .b, seconds: 16, callerPorts: Earshot.rtpPorts(33),
+                                            calleePorts: Earshot.rtpPorts(32))
+        #expect(caller.string("status") == "passed")
         let counters = try #require(try net.counters())
         for link in ["a:out", "a:in", "b:out", "b:in"] {
             #expect(counters.double("links.\(link).delay_ms") == 20)
@@ -122,14 +111,9 @@ struct NetnsImpairmentTests {
         let scratch = try ScratchDirectory(prefix: "netns-jitter")
         let net = try NetnsTopology(name: "es-jitter", links: ["b:delay=30ms,jitter=9ms,dir=in"], scratch: scratch)
         defer { net.down() }
-        let answer = try net.answer(in: net.siteB, ["--listen", "\(net.ipB):5060", "--transport", "udp", "--calls", "1",
-                                                    "--rtp-ports", Earshot.rtpPorts(34)])
-        let call = try net.call(in: net.siteA, ["sip:bob@\(net.ipB):5060", "--listen", "\(net.ipA):0", "--duration", "25s",
-                                                "--rtp-ports", Earshot.rtpPorts(35), "--format", "json"], timeout: 90)
-        let caller = try #require(Harness.jsonObject(call.output), "stdout: \(call.output)\nstderr: \(call.errors)")
-        try answer.waitingForEvent("call", timeout: 30)
-        let callee = try #require(answer.callReports.first)
-        #expect(caller.string("status") == "passed", "\(call.errors)")
+        let (caller, callee) = try net.call(from: .a, to: .b, seconds: 25, callerPorts: Earshot.rtpPorts(35),
+                                            calleePorts: Earshot.rtpPorts(34))
+        #expect(caller.string("status") == "passed")
         let link = try #require(try net.counters()?.value(at: "links.b:in") as? [String: Any])
         #expect(link.int("delayed") == link.int("seen"), "every packet into site-b was held 21–39 ms: \(link)")
 
@@ -159,14 +143,9 @@ struct NetnsImpairmentTests {
         let scratch = try ScratchDirectory(prefix: "netns-nat")
         let net = try NetnsTopology(name: "es-nat", links: [], scratch: scratch)
         defer { net.down() }
-        let answer = try net.answer(in: net.siteA, ["--listen", "\(net.ipA):5060", "--transport", "udp", "--calls", "1",
-                                                    "--rtp-ports", Earshot.rtpPorts(36)])
-        let call = try net.call(in: net.siteC, ["sip:bob@\(net.ipA):5060", "--listen", "\(net.ipC):0", "--duration", "6s",
-                                                "--rtp-ports", Earshot.rtpPorts(37), "--format", "json"], timeout: 60)
-        let caller = try #require(Harness.jsonObject(call.output), "stdout: \(call.output)\nstderr: \(call.errors)")
-        try answer.waitingForEvent("call", timeout: 30)
-        let callee = try #require(answer.callReports.first)
-        #expect(call.exitCode == 0, "\(call.errors)")
+        let (caller, callee) = try net.call(from: .c, to: .a, seconds: 6, callerPorts: Earshot.rtpPorts(37),
+                                            calleePorts: Earshot.rtpPorts(36))
+        #expect(caller.int("exit_code") == 0, "earshot call exits 0: completed with media both ways")
         #expect(caller.string("status") == "passed")
         #expect(callee.string("status") == "passed")
         #expect(callee.string("ending.cause") == "normal")
@@ -266,18 +245,31 @@ final class NetnsTopology {
         return count
     }
 
-    /// `earshot answer --format json …` inside a namespace, once it printed its ready event.
-    func answer(in namespace: String, _ arguments: [String], name: String = "answer") throws -> SpawnedProcess {
-        try Harness.start(Self.ip, ["netns", "exec", namespace, try Harness.earshotBinary(), "answer", "--format", "json"] + arguments,
-                          in: scratch, name: name, ready: "{", timeout: 30).waitingForEvent("ready", timeout: 30)
-    }
+    enum Site { case a, b, c }
 
-    /// `earshot call …` inside a namespace, run to completion (bounded).
-    func call(in namespace: String, _ arguments: [String], name: String = "call", timeout: Double) throws -> SpawnedProcess {
-        let process = try Self.run(Self.ip, ["netns", "exec", namespace, try Harness.earshotBinary(), "call"] + arguments,
-                                   in: scratch, name: name, timeout: timeout)
-        try #require(process.hasExited, "earshot call did not finish in \(timeout) s\nstderr: \(process.errors)")
-        return process
+    func namespace(_ site: Site) -> String { switch site { case .a: siteA; case .b: siteB; case .c: siteC } }
+    func address(_ site: Site) -> String { switch site { case .a: ipA; case .b: ipB; case .c: ipC } }
+
+    /// `earshot answer --format json --calls 1` listening on UDP 5060 in `callee`'s namespace,
+    /// and `earshot call --format json` for `seconds` from `caller`'s namespace to it, run to completion
+    /// (bounded). Returns the caller's report (with its exit code added as "exit_code") and the
+    /// callee's.
+    func call(from caller: Site, to callee: Site, seconds: Int, callerPorts: String, calleePorts: String) throws
+        -> (caller: [String: Any], callee: [String: Any]) {
+        let binary = try Harness.earshotBinary()
+        let answer = try Harness.start(Self.ip, ["netns", "exec", namespace(callee), binary, "answer", "--format", "json",
+                                                 "--listen", "\(address(callee)):5060", "--transport", "udp", "--calls", "1",
+                                                 "--rtp-ports", calleePorts],
+                                       in: scratch, name: "answer", ready: "{", timeout: 30).waitingForEvent("ready", timeout: 30)
+        let timeout = Double(seconds + 60)
+        let call = try Self.run(Self.ip, ["netns", "exec", namespace(caller), binary, "call", "sip:bob@\(address(callee)):5060",
+                                          "--listen", "\(address(caller)):0", "--duration", "\(seconds)s", "--rtp-ports", callerPorts,
+                                          "--format", "json"], in: scratch, name: "call", timeout: timeout)
+        try #require(call.hasExited, "earshot call did not finish in \(timeout) s\nstderr: \(call.errors)")
+        var callerReport = try #require(Harness.jsonObject(call.output), "stdout: \(call.output)\nstderr: \(call.errors)")
+        callerReport["exit_code"] = call.exitCode.map { NSNumber(value: $0) }
+        try answer.waitingForEvent("call", timeout: 30)
+        return (callerReport, try #require(answer.callReports.first, "\(answer.output)\n\(answer.errors)"))
     }
 
     /// MOS-CQ of `earshot mos` (the G.107 E-model, CLI) for the inputs a report's inbound
