@@ -135,6 +135,41 @@ struct NetnsImpairmentTests {
         }
     }
 
+    // Injected reordering on a→b: packets held 30 ms, but 25 % of them pass at once (netem's
+    // reorder), overtaking the packet sent 20 ms before, which then arrives 10 ms after its
+    // successor. Reordering is not loss, and a 60 ms jitter buffer plays every packet in order.
+    @Test func reorderingIsNotLossAndTheJitterBufferPlaysEveryPacket() throws {
+        let scratch = try ScratchDirectory(prefix: "netns-reorder")
+        let net = try NetnsTopology(name: "es-reorder", links: ["b:delay=30ms,reorder=25%,dir=in"], scratch: scratch)
+        defer { net.down() }
+        let (caller, callee) = try net.call(from: .a, to: .b, seconds: 10, callerPorts: Earshot.rtpPorts(39),
+                                            calleePorts: Earshot.rtpPorts(38))
+        #expect(caller.string("ending.cause") == "normal")
+        let link = try #require(try net.counters()?.value(at: "links.b:in") as? [String: Any])
+        let bypassed = try #require(link.int("reorder_bypassed"))
+        let reordered = try #require(callee.int("directions.inbound.reordered"))
+        let received = try #require(callee.int("directions.inbound.packets_received"))
+        // Each bypass makes at most one packet late (the one sent 20 ms earlier, held 30 ms);
+        // bypasses of SIP/RTCP packets or of two packets in a row make none.
+        #expect(reordered > 0 && reordered <= bypassed, "Earshot counted \(reordered) reordered, the emulator bypassed \(bypassed)")
+        #expect(callee.int("directions.inbound.packets_lost") == 0)
+        #expect(callee.int("directions.inbound.duplicates") == 0)
+        #expect(callee.int("directions.inbound.jb_discards") == 0)
+        #expect(callee.int("directions.inbound.jitter_buffer.jb_played") == received)
+        #expect(caller.int("directions.inbound.reordered") == 0, "b→a is not impaired")
+        // Engine bug (Sources/MediaEngine/RTPReceiver.swift, advanceTrackerSequence/receive): the
+        // audio check follows arrival order, not the playout order the ToneTracker asks for; a
+        // sequence gap is recorded as a toneless frame and the late packet is then skipped, so
+        // every reordered packet counts as 20 ms of silence and ~25 % reordering fails the check.
+        withKnownIssue("audio check counts each reordered packet as a silent frame") {
+            #expect(callee.int("directions.inbound.audio.tracker.frames_with_tone") == received,
+                    "\(callee.value(at: "directions.inbound.audio.tracker") ?? "")")
+            #expect(callee.bool("directions.inbound.audio_ok") == true)
+            #expect(callee.string("status") == "passed")
+        }
+        print("netns reorder: emulator bypassed \(bypassed) of \(link.int("seen") ?? -1); Earshot reordered \(reordered), received \(received), lost \(callee.int("directions.inbound.packets_lost") ?? -1), jb played \(callee.int("directions.inbound.jitter_buffer.jb_played") ?? -1), tone frames \(callee.int("directions.inbound.audio.tracker.frames_with_tone") ?? -1)/\(callee.int("directions.inbound.audio.tracker.frames") ?? -1), audio_ok \(callee.bool("directions.inbound.audio_ok") ?? false)")
+    }
+
     // A caller behind site-c's NAT (private 192.168.203.2, public 10.201.0.1) calls earshot
     // answer in site-a. Its SDP names the private address, which the router drops (unsolicited
     // inbound to the NAT): media reaches it only because the answerer latches onto the source
