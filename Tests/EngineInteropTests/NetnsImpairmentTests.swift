@@ -173,26 +173,40 @@ struct NetnsImpairmentTests {
     // A caller behind site-c's NAT (private 192.168.203.2, public 10.201.0.1) calls earshot
     // answer in site-a. Its SDP names the private address, which the router drops (unsolicited
     // inbound to the NAT): media reaches it only because the answerer latches onto the source
-    // its RTP comes from (symmetric RTP / comedia).
-    @Test func callerBehindNATGetsMediaBothWays() throws {
+    // its RTP and RTCP come from (symmetric RTP / comedia). A cone NAT keeps the source port; a
+    // symmetric one (SNAT --random-fully) rewrites it, so only latching can find it.
+    @Test(arguments: ["cone", "symmetric"])
+    func callerBehindNATGetsMediaBothWays(natType: String) throws {
         let scratch = try ScratchDirectory(prefix: "netns-nat")
-        let net = try NetnsTopology(name: "es-nat", links: [], scratch: scratch)
+        let net = try NetnsTopology(name: "es-nat-\(natType)", links: [], options: ["--nat-type", natType], scratch: scratch)
         defer { net.down() }
-        let (caller, callee) = try net.call(from: .c, to: .a, seconds: 6, callerPorts: Earshot.rtpPorts(37),
+        // 12 s: RTCP goes out at U(0.5, 1.5) × 2.5 s, then × 5 s (RFC 3550 §6.3.1); the answerer's
+        // RTCP reaches the caller only once the caller's first RTCP latched it (≤ 3.75 s), so its
+        // second report (≤ 11.25 s) is the first one sure to arrive.
+        let (caller, callee) = try net.call(from: .c, to: .a, seconds: 12, callerPorts: Earshot.rtpPorts(37),
                                             calleePorts: Earshot.rtpPorts(36))
         #expect(caller.int("exit_code") == 0, "earshot call exits 0: completed with media both ways")
         #expect(caller.string("status") == "passed")
         #expect(callee.string("status") == "passed")
         #expect(callee.string("ending.cause") == "normal")
         for (side, report) in [("caller", caller), ("callee", callee)] {
-            #expect((report.int("directions.inbound.packets_received") ?? 0) > 250, "\(side) received media")
+            #expect((report.int("directions.inbound.packets_received") ?? 0) > 550, "\(side) received media")
             #expect(report.bool("directions.inbound.audio_ok") == true, "\(side) heard the other's tone")
+            #expect((report.int("directions.outbound.reports_received") ?? 0) >= 1, "\(side) got the other's RTCP")
         }
         // The answerer sends to the NAT's public address, the source its RTP came from.
         let latched = try #require(callee.string("media.session.latched_source"))
         #expect(latched.hasPrefix("\(net.natPublicIP):"), "latched \(latched)")
         #expect(callee.string("media.session.remote") == latched)
-        print("netns NAT: callee latched \(latched); caller received \(caller.int("directions.inbound.packets_received") ?? -1), callee received \(callee.int("directions.inbound.packets_received") ?? -1)")
+        #expect(callee.string("media.session.rtcp_remote")?.hasPrefix("\(net.natPublicIP):") == true)
+        let privatePort = try #require(caller.int("media.session.rtp_port"))
+        let publicPort = Int(latched.split(separator: ":").last ?? "")
+        if natType == "cone" {
+            #expect(publicPort == privatePort, "a cone NAT keeps the source port")
+        } else {
+            #expect(publicPort != privatePort, "a symmetric NAT rewrites the source port")
+        }
+        print("netns NAT \(natType): caller RTP port \(privatePort), callee latched \(latched); caller received \(caller.int("directions.inbound.packets_received") ?? -1), callee received \(callee.int("directions.inbound.packets_received") ?? -1)")
     }
 }
 
@@ -233,10 +247,11 @@ final class NetnsTopology {
     var ipC: String { variables["IP_C"] ?? "" }
     var natPublicIP: String { variables["NAT_PUBLIC_IP"] ?? "" }
 
-    init(name: String, links: [String], scratch: ScratchDirectory) throws {
+    /// `links`: `--link` specs; `options`: more arguments of `netns up` (e.g. --nat-type).
+    init(name: String, links: [String], options: [String] = [], scratch: ScratchDirectory) throws {
         self.name = name
         self.scratch = scratch
-        let arguments = ["up", "--name", name, "--replace", "--max-seconds", "300"] + links.flatMap { ["--link", $0] }
+        let arguments = ["up", "--name", name, "--replace", "--max-seconds", "300"] + options + links.flatMap { ["--link", $0] }
         let up = try Self.run(Harness.script("netns"), arguments, in: scratch, name: "netns-up", timeout: 60)
         guard up.exitCode == 0, let line = up.output.split(separator: "\n").first(where: { $0.hasPrefix("READY ") }) else {
             throw SpawnError(description: "netns up failed: exit \(String(describing: up.exitCode))\n\(up.output)\n\(up.errors)")
