@@ -1,0 +1,355 @@
+import Foundation
+import InteropTestSupport
+import Testing
+
+/// Issue 3 proof 8, "Across subnets": two Earshot processes in different network namespaces
+/// built by scripts/peers/netns (site-a, site-b, site-c behind NAT, joined by a router), with
+/// impairment injected on the links by the router's NFQUEUE emulator (or tc netem where the
+/// kernel has it). Each test builds its own topology under its own name and tears it down.
+///
+/// Ground truth: the emulator's per-link, per-direction counters, plus iptables counting rules
+/// the tests add around the emulator for the RTP stream alone (the emulator counts every IPv4
+/// packet — SIP and RTCP cross the same links).
+@Suite(.serialized, .enabled(if: NetnsTopology.available, "needs root, iproute2, iptables and python3 (network namespaces)"))
+struct NetnsImpairmentTests {
+    /// G.711 at 20 ms: 12 bytes of RTP header + 160 of payload + UDP 8 + IPv4 20.
+    static let rtpPacketBytes = 200
+
+    // Injected loss on one direction: packets into site-b lose 5 %. Earshot's unique loss of
+    // the a→b stream lies in the 99 % binomial interval of what the emulator really dropped;
+    // the b→a stream loses nothing.
+    @Test func lossOnOneDirectionMatchesTheEmulatorsDrops() throws {
+        let scratch = try ScratchDirectory(prefix: "netns-loss")
+        let net = try NetnsTopology(name: "es-loss", links: ["b:loss=5%,dir=in"], scratch: scratch)
+        defer { net.down() }
+        let calleePorts = Earshot.rtpPorts(30), callerPorts = Earshot.rtpPorts(31)
+        let range = calleePorts.replacingOccurrences(of: "-", with: ":")
+        // RTP toward the callee, counted before the emulator (router, POSTROUTING -o r-b, where
+        // the emulator's NFQUEUE rule is: inserted ahead of it) and after it (site-b, raw
+        // PREROUTING). RTCP uses the odd ports of the same range but is never 200 bytes long.
+        let match = ["-p", "udp", "--dport", range, "-m", "length", "--length", "\(Self.rtpPacketBytes)"]
+        try net.iptables(net.router, ["-t", "mangle", "-I", "POSTROUTING", "1", "-o", "r-b"] + match + ["-m", "comment", "--comment", "es-rtp-seen"])
+        try net.iptables(net.siteB, ["-t", "raw", "-A", "PREROUTING", "-i", "eth0"] + match + ["-m", "comment", "--comment", "es-rtp-arrived"])
+
+        let (caller, callee) = try net.call(from: .a, to: .b, seconds: 25, callerPorts: callerPorts, calleePorts: calleePorts)
+        #expect(caller.string("ending.cause") == "normal")
+        #expect(callee.string("ending.cause") == "normal")
+
+        let seen = try net.packetCount(in: net.router, table: "mangle", comment: "es-rtp-seen")
+        let arrived = try net.packetCount(in: net.siteB, table: "raw", comment: "es-rtp-arrived")
+        let dropped = seen - arrived
+        let link = try #require(try net.counters()?.value(at: "links.b:in") as? [String: Any])
+        let sent = try #require(caller.int("media.sent.packets"))
+        // The counting rules see exactly the caller's RTP stream, and only the emulator drops.
+        #expect(seen == sent, "every RTP packet the caller sent reached the router")
+        #expect(caller.int("media.sent.event_packets") == 0)
+        #expect((link.int("dropped") ?? -1) >= dropped && (link.int("seen") ?? -1) >= seen,
+                "the emulator's b:in counts (all packets) include the RTP ones: \(link)")
+        #expect(callee.int("directions.inbound.packets_received") == arrived, "Earshot received what iptables saw arrive")
+
+        // The truth: dropped/seen RTP packets. Its 99 % Wilson score interval (z = 2.5758) is the
+        // tolerance for Earshot's measured unique loss (packets_lost / packets_expected).
+        let lost = try #require(callee.int("directions.inbound.packets_lost"))
+        let expected = try #require(callee.int("directions.inbound.packets_expected"))
+        let truth = Statistics.wilson(successes: dropped, trials: seen)
+        let measured = Double(lost) / Double(expected)
+        #expect(truth.contains(measured), "measured \(lost)/\(expected) = \(measured), truth \(dropped)/\(seen), 99 % interval \(truth)")
+        #expect(abs((callee.double("directions.inbound.loss_pct") ?? -1) - measured * 100) < 1e-6)
+        // Sequence numbers cannot show drops before the first or after the last packet that
+        // arrived, so Earshot may count fewer than the truth — by a run of edge drops, each with
+        // probability 5 %: 4 or more at the edges has probability below 1e-4.
+        #expect(lost <= dropped && lost >= dropped - 3, "Earshot lost \(lost), emulator dropped \(dropped) RTP packets")
+        // The emulator's draw itself: the configured 5 % lies in the 99 % interval of what it did.
+        #expect(truth.contains(0.05), "emulator dropped \(dropped)/\(seen)")
+
+        // The other direction crossed no impaired link: nothing lost either way of measuring.
+        #expect(caller.int("directions.inbound.packets_lost") == 0)
+        #expect(caller.double("directions.inbound.loss_pct") == 0)
+        #expect((caller.int("directions.inbound.packets_received") ?? 0) > 1000)
+        #expect(callee.double("directions.outbound.loss_pct") == 0, "the caller's RTCP reports no loss of the callee's stream")
+        #expect((caller.int("directions.outbound.cumulative_lost") ?? 0) > 0, "the callee's RTCP reports the loss to the caller")
+        print("netns loss: RTP seen \(seen), dropped \(dropped) (\(Double(dropped) / Double(seen) * 100) %), emulator b:in \(link.int("dropped") ?? -1)/\(link.int("seen") ?? -1); Earshot lost \(lost)/\(expected) = \(measured * 100) %, 99 % interval \(truth); caller RTCP view \(caller.int("directions.outbound.cumulative_lost") ?? -1) lost")
+    }
+
+    // Injected delay: 20 ms on each direction of site-a's link and of site-b's link, so each way
+    // a↔b crosses two delayed hops (a:out + b:in, b:out + a:in): d = 40 ms one way, RTT 2d = 80 ms.
+    @Test func rttIsTwiceTheInjectedOneWayDelay() throws {
+        let scratch = try ScratchDirectory(prefix: "netns-delay")
+        let net = try NetnsTopology(name: "es-delay", links: ["a:delay=20ms", "b:delay=20ms"], scratch: scratch)
+        defer { net.down() }
+        let (caller, callee) = try net.call(from: .a, to: .b, seconds: 16, callerPorts: Earshot.rtpPorts(33),
+                                            calleePorts: Earshot.rtpPorts(32))
+        #expect(caller.string("status") == "passed")
+        let counters = try #require(try net.counters())
+        for link in ["a:out", "a:in", "b:out", "b:in"] {
+            #expect(counters.double("links.\(link).delay_ms") == 20)
+            #expect((counters.int("links.\(link).delayed") ?? 0) > 700, "\(link) delayed the media: \(counters)")
+        }
+        let oneWayMs = 20.0 + 20.0
+        for (side, report) in [("caller", caller), ("callee", callee)] {
+            let rtt = try #require(report.double("directions.inbound.rtt_ms"), "\(side): no RTT")
+            #expect(abs(rtt - 2 * oneWayMs) <= 3, "\(side) RTT \(rtt) ms, injected 2 × \(oneWayMs) ms")
+            // Every RFC 3550 §6.4.1 sample (A − LSR − DLSR), not only the mean, is within ±3 ms.
+            #expect((report.int("media.rtt.samples") ?? 0) >= 2, "\(side): \(report.value(at: "media.rtt") ?? "none")")
+            for key in ["min_ms", "max_ms"] {
+                let value = try #require(report.double("media.rtt.\(key)"))
+                #expect(abs(value - 2 * oneWayMs) <= 3, "\(side) RTT \(key) \(value)")
+            }
+            #expect(report.int("directions.inbound.packets_lost") == 0)
+            print("netns delay: \(side) RTT mean \(rtt) ms, min \(report.double("media.rtt.min_ms") ?? -1), max \(report.double("media.rtt.max_ms") ?? -1), samples \(report.int("media.rtt.samples") ?? -1)")
+        }
+    }
+
+    // Injected jitter on the a→b direction only (b:in): every packet held 30 ± 9 ms, uniform.
+    // The delay spread (18 ms) is below the 20 ms packet spacing, so nothing is reordered and
+    // consecutive transit differences D are X − Y with X, Y independent U(0, 18 ms):
+    // E|D| = W/3 = 6 ms. RFC 3550 §6.4.1 / A.8 J += (|D| − J)/16 is an exponential average of
+    // |D|, so its mean over the call (jitter_mean_ms) tends to E|D| = 6 ms (less ≈1.6 % for the
+    // start from 0 over ~1,250 packets). The untouched b→a direction is the baseline (≈ 0).
+    // MOS-CQ follows the E-model: `earshot mos` on the report's own inputs gives the same score.
+    @Test func jitterRisesAsTheModelSaysAndMOSFollowsTheEModel() throws {
+        let scratch = try ScratchDirectory(prefix: "netns-jitter")
+        let net = try NetnsTopology(name: "es-jitter", links: ["b:delay=30ms,jitter=9ms,dir=in"], scratch: scratch)
+        defer { net.down() }
+        let (caller, callee) = try net.call(from: .a, to: .b, seconds: 25, callerPorts: Earshot.rtpPorts(35),
+                                            calleePorts: Earshot.rtpPorts(34))
+        #expect(caller.string("status") == "passed")
+        let link = try #require(try net.counters()?.value(at: "links.b:in") as? [String: Any])
+        #expect(link.int("delayed") == link.int("seen"), "every packet into site-b was held 21–39 ms: \(link)")
+
+        let expectedJitterMs = 18.0 / 3
+        let jittered = try #require(callee.double("directions.inbound.jitter_mean_ms"))
+        let baseline = try #require(caller.double("directions.inbound.jitter_mean_ms"))
+        #expect(abs(jittered - expectedJitterMs) <= 0.15 * expectedJitterMs,
+                "a→b jitter mean \(jittered) ms, model E|D| = \(expectedJitterMs) ms (±15 %)")
+        #expect(baseline < 1, "b→a (no jitter injected) \(baseline) ms")
+        #expect(callee.int("directions.inbound.reordered") == 0)
+        #expect(callee.int("directions.inbound.jb_discards") == 0, "an 18 ms spread fits the 60 ms jitter buffer")
+        #expect(callee.int("directions.inbound.packets_lost") == 0)
+
+        for (side, report) in [("caller", caller), ("callee", callee)] {
+            let reported = try #require(report.double("directions.inbound.mos_cq"), "\(side): no MOS-CQ \(report.value(at: "directions.inbound.notes") ?? "")")
+            let recomputed = try net.mos(for: report)
+            #expect(abs(reported - recomputed) <= 0.01, "\(side): reported MOS-CQ \(reported), earshot mos gives \(recomputed)")
+            print("netns jitter: \(side) inbound jitter mean \(report.double("directions.inbound.jitter_mean_ms") ?? -1) ms max \(report.double("directions.inbound.jitter_max_ms") ?? -1), RTT \(report.double("directions.inbound.rtt_ms") ?? -1), MOS-CQ \(reported) (earshot mos: \(recomputed))")
+        }
+    }
+
+    // Injected reordering on a→b: packets held 30 ms, but 25 % of them pass at once (netem's
+    // reorder), overtaking the packet sent 20 ms before, which then arrives 10 ms after its
+    // successor. Reordering is not loss, and a 60 ms jitter buffer plays every packet in order.
+    @Test func reorderingIsNotLossAndTheJitterBufferPlaysEveryPacket() throws {
+        let scratch = try ScratchDirectory(prefix: "netns-reorder")
+        let net = try NetnsTopology(name: "es-reorder", links: ["b:delay=30ms,reorder=25%,dir=in"], scratch: scratch)
+        defer { net.down() }
+        let (caller, callee) = try net.call(from: .a, to: .b, seconds: 10, callerPorts: Earshot.rtpPorts(39),
+                                            calleePorts: Earshot.rtpPorts(38))
+        #expect(caller.string("ending.cause") == "normal")
+        let link = try #require(try net.counters()?.value(at: "links.b:in") as? [String: Any])
+        let bypassed = try #require(link.int("reorder_bypassed"))
+        let reordered = try #require(callee.int("directions.inbound.reordered"))
+        let received = try #require(callee.int("directions.inbound.packets_received"))
+        // Each bypass makes at most one packet late (the one sent 20 ms earlier, held 30 ms);
+        // bypasses of SIP/RTCP packets or of two packets in a row make none.
+        #expect(reordered > 0 && reordered <= bypassed, "Earshot counted \(reordered) reordered, the emulator bypassed \(bypassed)")
+        #expect(callee.int("directions.inbound.packets_lost") == 0)
+        #expect(callee.int("directions.inbound.duplicates") == 0)
+        #expect(callee.int("directions.inbound.jb_discards") == 0)
+        #expect(callee.int("directions.inbound.jitter_buffer.jb_played") == received)
+        #expect(caller.int("directions.inbound.reordered") == 0, "b→a is not impaired")
+        // Engine bug (Sources/MediaEngine/RTPReceiver.swift, advanceTrackerSequence/receive): the
+        // audio check follows arrival order, not the playout order the ToneTracker asks for; a
+        // sequence gap is recorded as a toneless frame and the late packet is then skipped, so
+        // every reordered packet counts as 20 ms of silence and ~25 % reordering fails the check.
+        withKnownIssue("audio check counts each reordered packet as a silent frame") {
+            #expect(callee.int("directions.inbound.audio.tracker.frames_with_tone") == received,
+                    "\(callee.value(at: "directions.inbound.audio.tracker") ?? "")")
+            #expect(callee.bool("directions.inbound.audio_ok") == true)
+            #expect(callee.string("status") == "passed")
+        }
+        print("netns reorder: emulator bypassed \(bypassed) of \(link.int("seen") ?? -1); Earshot reordered \(reordered), received \(received), lost \(callee.int("directions.inbound.packets_lost") ?? -1), jb played \(callee.int("directions.inbound.jitter_buffer.jb_played") ?? -1), tone frames \(callee.int("directions.inbound.audio.tracker.frames_with_tone") ?? -1)/\(callee.int("directions.inbound.audio.tracker.frames") ?? -1), audio_ok \(callee.bool("directions.inbound.audio_ok") ?? false)")
+    }
+
+    // A caller behind site-c's NAT (private 192.168.203.2, public 10.201.0.1) calls earshot
+    // answer in site-a. Its SDP names the private address, which the router drops (unsolicited
+    // inbound to the NAT): media reaches it only because the answerer latches onto the source
+    // its RTP and RTCP come from (symmetric RTP / comedia). A cone NAT keeps the source port; a
+    // symmetric one (SNAT --random-fully) rewrites it, so only latching can find it.
+    @Test(arguments: ["cone", "symmetric"])
+    func callerBehindNATGetsMediaBothWays(natType: String) throws {
+        let scratch = try ScratchDirectory(prefix: "netns-nat")
+        let net = try NetnsTopology(name: "es-nat-\(natType)", links: [], options: ["--nat-type", natType], scratch: scratch)
+        defer { net.down() }
+        // 12 s: RTCP goes out at U(0.5, 1.5) × 2.5 s, then × 5 s (RFC 3550 §6.3.1); the answerer's
+        // RTCP reaches the caller only once the caller's first RTCP latched it (≤ 3.75 s), so its
+        // second report (≤ 11.25 s) is the first one sure to arrive.
+        let (caller, callee) = try net.call(from: .c, to: .a, seconds: 12, callerPorts: Earshot.rtpPorts(37),
+                                            calleePorts: Earshot.rtpPorts(36))
+        #expect(caller.int("exit_code") == 0, "earshot call exits 0: completed with media both ways")
+        #expect(caller.string("status") == "passed")
+        #expect(callee.string("status") == "passed")
+        #expect(callee.string("ending.cause") == "normal")
+        for (side, report) in [("caller", caller), ("callee", callee)] {
+            #expect((report.int("directions.inbound.packets_received") ?? 0) > 550, "\(side) received media")
+            #expect(report.bool("directions.inbound.audio_ok") == true, "\(side) heard the other's tone")
+            #expect((report.int("directions.outbound.reports_received") ?? 0) >= 1, "\(side) got the other's RTCP")
+        }
+        // The answerer sends to the NAT's public address, the source its RTP came from.
+        let latched = try #require(callee.string("media.session.latched_source"))
+        #expect(latched.hasPrefix("\(net.natPublicIP):"), "latched \(latched)")
+        #expect(callee.string("media.session.remote") == latched)
+        #expect(callee.string("media.session.rtcp_remote")?.hasPrefix("\(net.natPublicIP):") == true)
+        let privatePort = try #require(caller.int("media.session.rtp_port"))
+        let publicPort = Int(latched.split(separator: ":").last ?? "")
+        if natType == "cone" {
+            #expect(publicPort == privatePort, "a cone NAT keeps the source port")
+        } else {
+            #expect(publicPort != privatePort, "a symmetric NAT rewrites the source port")
+        }
+        print("netns NAT \(natType): caller RTP port \(privatePort), callee latched \(latched); caller received \(caller.int("directions.inbound.packets_received") ?? -1), callee received \(callee.int("directions.inbound.packets_received") ?? -1)")
+    }
+}
+
+enum Statistics {
+    /// z for a two-sided 99 % interval.
+    static let z99 = 2.5758293035489004
+
+    /// Wilson score interval for a binomial proportion k/n (Wilson 1927):
+    /// (p + z²/2n ± z·√(p(1−p)/n + z²/4n²)) / (1 + z²/n).
+    static func wilson(successes k: Int, trials n: Int, z: Double = z99) -> ClosedRange<Double> {
+        let trials = Double(n), p = Double(k) / trials, z2 = z * z
+        let center = (p + z2 / (2 * trials)) / (1 + z2 / trials)
+        let half = z * (p * (1 - p) / trials + z2 / (4 * trials * trials)).squareRoot() / (1 + z2 / trials)
+        return (center - half)...(center + half)
+    }
+}
+
+/// A topology of scripts/peers/netns (`netns up --name NAME --replace`), with Earshot processes
+/// started inside its namespaces and its counters read. `down()` tears it down (idempotent);
+/// `--max-seconds` tears it down anyway if the test process dies first.
+final class NetnsTopology {
+    static let ip = "/usr/sbin/ip"
+    /// Namespaces need root; the script needs iproute2, iptables and python3 (the emulator).
+    static let available = getuid() == 0 && FileManager.default.isExecutableFile(atPath: ip)
+        && Harness.installed("iptables") && Harness.installed("python3")
+
+    let name: String
+    let scratch: ScratchDirectory
+    private let variables: [String: String]
+    private var isUp = true
+
+    var siteA: String { variables["NS_A"] ?? "" }
+    var siteB: String { variables["NS_B"] ?? "" }
+    var siteC: String { variables["NS_C"] ?? "" }
+    var router: String { variables["NS_R"] ?? "" }
+    var ipA: String { variables["IP_A"] ?? "" }
+    var ipB: String { variables["IP_B"] ?? "" }
+    var ipC: String { variables["IP_C"] ?? "" }
+    var natPublicIP: String { variables["NAT_PUBLIC_IP"] ?? "" }
+
+    /// `links`: `--link` specs; `options`: more arguments of `netns up` (e.g. --nat-type).
+    init(name: String, links: [String], options: [String] = [], scratch: ScratchDirectory) throws {
+        self.name = name
+        self.scratch = scratch
+        let arguments = ["up", "--name", name, "--replace", "--max-seconds", "300"] + options + links.flatMap { ["--link", $0] }
+        let up = try Self.run(Harness.script("netns"), arguments, in: scratch, name: "netns-up", timeout: 60)
+        guard up.exitCode == 0, let line = up.output.split(separator: "\n").first(where: { $0.hasPrefix("READY ") }) else {
+            throw SpawnError(description: "netns up failed: exit \(String(describing: up.exitCode))\n\(up.output)\n\(up.errors)")
+        }
+        var variables: [String: String] = [:]
+        for token in line.split(separator: " ") {
+            guard let equals = token.firstIndex(of: "=") else { continue }
+            variables[String(token[..<equals])] = String(token[token.index(after: equals)...])
+        }
+        self.variables = variables
+    }
+
+    /// Tears the topology down; the emulator's final counters are in the RESULT line.
+    func down() {
+        guard isUp else { return }
+        isUp = false
+        _ = try? Self.run(Harness.script("netns"), ["down", "--name", name], in: scratch, name: "netns-down", timeout: 60)
+    }
+
+    /// The emulator's counters now (`netns counters`): {"links": {"a:out": {...}, ...}}.
+    func counters() throws -> [String: Any]? {
+        let process = try Self.run(Harness.script("netns"), ["counters", "--name", name], in: scratch, name: "netns-counters", timeout: 30)
+        return Harness.jsonObject(process.output)
+    }
+
+    func iptables(_ namespace: String, _ arguments: [String]) throws {
+        let process = try Self.run(Self.ip, ["netns", "exec", namespace, "iptables"] + arguments, in: scratch, name: "iptables", timeout: 30)
+        guard process.exitCode == 0 else {
+            throw SpawnError(description: "iptables \(arguments.joined(separator: " ")) in \(namespace): \(process.errors)")
+        }
+    }
+
+    /// The packet counter of the rule tagged `--comment comment` (iptables-save -c: "[pkts:bytes] -A …").
+    func packetCount(in namespace: String, table: String, comment: String) throws -> Int {
+        let process = try Self.run(Self.ip, ["netns", "exec", namespace, "iptables-save", "-c", "-t", table], in: scratch, name: "iptables-save", timeout: 30)
+        guard let line = process.output.split(separator: "\n").first(where: { $0.contains("--comment \(comment)") }),
+              line.hasPrefix("["), let colon = line.firstIndex(of: ":"),
+              let count = Int(line[line.index(after: line.startIndex)..<colon]) else {
+            throw SpawnError(description: "no rule \(comment) in \(namespace) \(table): \(process.output)")
+        }
+        return count
+    }
+
+    enum Site { case a, b, c }
+
+    func namespace(_ site: Site) -> String { switch site { case .a: siteA; case .b: siteB; case .c: siteC } }
+    func address(_ site: Site) -> String { switch site { case .a: ipA; case .b: ipB; case .c: ipC } }
+
+    /// `earshot answer --format json --calls 1` listening on UDP 5060 in `callee`'s namespace,
+    /// and `earshot call --format json` for `seconds` from `caller`'s namespace to it, run to completion
+    /// (bounded). Returns the caller's report (with its exit code added as "exit_code") and the
+    /// callee's.
+    func call(from caller: Site, to callee: Site, seconds: Int, callerPorts: String, calleePorts: String) throws
+        -> (caller: [String: Any], callee: [String: Any]) {
+        let binary = try Harness.earshotBinary()
+        let answer = try Harness.start(Self.ip, ["netns", "exec", namespace(callee), binary, "answer", "--format", "json",
+                                                 "--listen", "\(address(callee)):5060", "--transport", "udp", "--calls", "1",
+                                                 "--rtp-ports", calleePorts],
+                                       in: scratch, name: "answer", ready: "{", timeout: 30).waitingForEvent("ready", timeout: 30)
+        let timeout = Double(seconds + 60)
+        let call = try Self.run(Self.ip, ["netns", "exec", namespace(caller), binary, "call", "sip:bob@\(address(callee)):5060",
+                                          "--listen", "\(address(caller)):0", "--duration", "\(seconds)s", "--rtp-ports", callerPorts,
+                                          "--format", "json"], in: scratch, name: "call", timeout: timeout)
+        try #require(call.hasExited, "earshot call did not finish in \(timeout) s\nstderr: \(call.errors)")
+        var callerReport = try #require(Harness.jsonObject(call.output), "stdout: \(call.output)\nstderr: \(call.errors)")
+        callerReport["exit_code"] = call.exitCode.map { NSNumber(value: $0) }
+        try answer.waitingForEvent("call", timeout: 30)
+        return (callerReport, try #require(answer.callReports.first, "\(answer.output)\n\(answer.errors)"))
+    }
+
+    /// MOS-CQ of `earshot mos` (the G.107 E-model, CLI) for the inputs a report's inbound
+    /// direction was scored with: its effective loss (unique loss + jitter-buffer discards),
+    /// burst ratio, RTCP round trip, jitter buffer and ptime.
+    func mos(for report: [String: Any]) throws -> Double {
+        let inbound = "directions.inbound"
+        let arguments = [
+            "mos", "--codec", try #require(report.string("\(inbound).codec")),
+            "--loss", "\(try #require(report.double("\(inbound).effective_loss_pct")))",
+            "--burst-ratio", "\(try #require(report.double("\(inbound).burst_ratio")))",
+            "--rtt", "\(try #require(report.double("\(inbound).rtt_ms")))",
+            "--jb", "\(try #require(report.double("\(inbound).jb_ms")))",
+            "--ptime", "\(try #require(report.int("\(inbound).ptime")))",
+            "--format", "json",
+        ]
+        let process = try Self.run(try Harness.earshotBinary(), arguments, in: scratch, name: "mos", timeout: 30)
+        let result = try #require(Harness.jsonObject(process.output), "earshot \(arguments.joined(separator: " ")): \(process.errors)")
+        return try #require(result.double("mos_cq"), "\(result)")
+    }
+
+    /// Runs a command to completion (bounded; killed when it overstays).
+    static func run(_ executable: String, _ arguments: [String], in scratch: ScratchDirectory, name: String, timeout: Double) throws -> SpawnedProcess {
+        let process = try SpawnedProcess(executable, arguments, outputPath: scratch.path("\(name).out"), errorPath: scratch.path("\(name).err"))
+        if !process.wait(seconds: timeout) {
+            process.signal(SIGKILL)
+            _ = process.wait(seconds: 5)
+        }
+        return process
+    }
+
+    deinit { down() }
+}
