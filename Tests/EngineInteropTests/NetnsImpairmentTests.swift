@@ -4,8 +4,9 @@ import Testing
 
 /// Issue 3 proof 8, "Across subnets": two Earshot processes in different network namespaces
 /// built by scripts/peers/netns (site-a, site-b, site-c behind NAT, joined by a router), with
-/// impairment injected on the links by the router's NFQUEUE emulator (or tc netem where the
-/// kernel has it). Each test builds its own topology under its own name and tears it down.
+/// impairment injected on the links by the router's NFQUEUE emulator (`--backend nfq` even where
+/// the kernel has tc netem: the tests read counters netem does not keep — release lateness,
+/// reorder bypasses). Each test builds its own topology under its own name and tears it down.
 ///
 /// Ground truth: the emulator's per-link, per-direction counters, plus iptables counting rules
 /// the tests add around the emulator for the RTP stream alone (the emulator counts every IPv4
@@ -305,7 +306,7 @@ final class NetnsTopology {
     init(name: String, links: [String], options: [String] = [], scratch: ScratchDirectory) throws {
         self.name = name
         self.scratch = scratch
-        let arguments = ["up", "--name", name, "--replace", "--max-seconds", "300"] + options + links.flatMap { ["--link", $0] }
+        let arguments = ["up", "--name", name, "--replace", "--backend", "nfq", "--max-seconds", "300"] + options + links.flatMap { ["--link", $0] }
         let up = try Self.run(Harness.script("netns"), arguments, in: scratch, name: "netns-up", timeout: 60)
         guard up.exitCode == 0, let line = up.output.split(separator: "\n").first(where: { $0.hasPrefix("READY ") }) else {
             throw SpawnError(description: "netns up failed: exit \(String(describing: up.exitCode))\n\(up.output)\n\(up.errors)")
