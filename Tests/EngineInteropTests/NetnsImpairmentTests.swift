@@ -4,8 +4,9 @@ import Testing
 
 /// Issue 3 proof 8, "Across subnets": two Earshot processes in different network namespaces
 /// built by scripts/peers/netns (site-a, site-b, site-c behind NAT, joined by a router), with
-/// impairment injected on the links by the router's NFQUEUE emulator (or tc netem where the
-/// kernel has it). Each test builds its own topology under its own name and tears it down.
+/// impairment injected on the links by the router's NFQUEUE emulator (`--backend nfq` even where
+/// the kernel has tc netem: the tests read counters netem does not keep — release lateness,
+/// reorder bypasses). Each test builds its own topology under its own name and tears it down.
 ///
 /// Ground truth: the emulator's per-link, per-direction counters, plus iptables counting rules
 /// the tests add around the emulator for the RTP stream alone (the emulator counts every IPv4
@@ -73,66 +74,114 @@ struct NetnsImpairmentTests {
 
     // Injected delay: 20 ms on each direction of site-a's link and of site-b's link, so each way
     // a↔b crosses two delayed hops (a:out + b:in, b:out + a:in): d = 40 ms one way, RTT 2d = 80 ms.
+    // Every RFC 3550 §6.4.1 sample (A − LSR − DLSR), not only the mean, is within ±3 ms of the
+    // round trip the packets really had: 80 ms, plus at most what the emulator says it released
+    // late (`late_max_us` of the four links, usually < 1 ms; a run with more than 3 ms on a link
+    // is repeated). Earshot's own stalls are not excused: both senders' pacing must stay ≤ 2 ms.
     @Test func rttIsTwiceTheInjectedOneWayDelay() throws {
         let scratch = try ScratchDirectory(prefix: "netns-delay")
-        let net = try NetnsTopology(name: "es-delay", links: ["a:delay=20ms", "b:delay=20ms"], scratch: scratch)
-        defer { net.down() }
-        let (caller, callee) = try net.call(from: .a, to: .b, seconds: 16, callerPorts: Earshot.rtpPorts(33),
-                                            calleePorts: Earshot.rtpPorts(32))
+        let links = ["a:out", "a:in", "b:out", "b:in"]
+        guard let run = try Self.undisturbedRun(scratch: scratch, name: "es-delay", links: ["a:delay=20ms", "b:delay=20ms"], heldOn: links,
+                                                maximumLateUs: 3000, maximumPacingUs: 2000, seconds: 16, slots: (33, 32)) else { return }
+        let (caller, callee, counters) = (run.caller, run.callee, run.counters)
         #expect(caller.string("status") == "passed")
-        let counters = try #require(try net.counters())
-        for link in ["a:out", "a:in", "b:out", "b:in"] {
+        for link in links {
             #expect(counters.double("links.\(link).delay_ms") == 20)
             #expect((counters.int("links.\(link).delayed") ?? 0) > 700, "\(link) delayed the media: \(counters)")
         }
         let oneWayMs = 20.0 + 20.0
+        let emulatorLateMs = Double(links.compactMap { counters.int("links.\($0).late_max_us") }.reduce(0, +)) / 1000
+        let truth = (2 * oneWayMs)...(2 * oneWayMs + emulatorLateMs)
         for (side, report) in [("caller", caller), ("callee", callee)] {
             let rtt = try #require(report.double("directions.inbound.rtt_ms"), "\(side): no RTT")
-            #expect(abs(rtt - 2 * oneWayMs) <= 3, "\(side) RTT \(rtt) ms, injected 2 × \(oneWayMs) ms")
-            // Every RFC 3550 §6.4.1 sample (A − LSR − DLSR), not only the mean, is within ±3 ms.
             #expect((report.int("media.rtt.samples") ?? 0) >= 2, "\(side): \(report.value(at: "media.rtt") ?? "none")")
-            for key in ["min_ms", "max_ms"] {
-                let value = try #require(report.double("media.rtt.\(key)"))
-                #expect(abs(value - 2 * oneWayMs) <= 3, "\(side) RTT \(key) \(value)")
+            for (name, value) in [("mean", rtt), ("min", try #require(report.double("media.rtt.min_ms"))),
+                                  ("max", try #require(report.double("media.rtt.max_ms")))] {
+                #expect(value >= truth.lowerBound - 3 && value <= truth.upperBound + 3,
+                        "\(side) RTT \(name) \(value) ms, injected 2 × \(oneWayMs) ms (+ emulator lateness ≤ \(emulatorLateMs) ms)")
             }
             #expect(report.int("directions.inbound.packets_lost") == 0)
-            print("netns delay: \(side) RTT mean \(rtt) ms, min \(report.double("media.rtt.min_ms") ?? -1), max \(report.double("media.rtt.max_ms") ?? -1), samples \(report.int("media.rtt.samples") ?? -1)")
+            print("netns delay: \(side) RTT mean \(rtt) ms, min \(report.double("media.rtt.min_ms") ?? -1), max \(report.double("media.rtt.max_ms") ?? -1), samples \(report.int("media.rtt.samples") ?? -1); truth \(truth)")
         }
     }
 
-    // Injected jitter on the a→b direction only (b:in): every packet held 30 ± 9 ms, uniform.
-    // The delay spread (18 ms) is below the 20 ms packet spacing, so nothing is reordered and
-    // consecutive transit differences D are X − Y with X, Y independent U(0, 18 ms):
-    // E|D| = W/3 = 6 ms. RFC 3550 §6.4.1 / A.8 J += (|D| − J)/16 is an exponential average of
-    // |D|, so its mean over the call (jitter_mean_ms) tends to E|D| = 6 ms (less ≈1.6 % for the
+    // Injected jitter on the a→b direction only (b:in): every packet held 30 ± 7 ms, uniform.
+    // The delay spread (W = 14 ms) is below the 20 ms packet spacing, so nothing is reordered and
+    // consecutive transit differences D are X − Y with X, Y independent U(0, W):
+    // E|D| = W/3 = 4.67 ms. RFC 3550 §6.4.1 / A.8 J += (|D| − J)/16 is an exponential average of
+    // |D|, so its mean over the call (jitter_mean_ms) tends to E|D| = 4.67 ms (less ≈1.6 % for the
     // start from 0 over ~1,250 packets). The untouched b→a direction is the baseline (≈ 0).
     // MOS-CQ follows the E-model: `earshot mos` on the report's own inputs gives the same score.
     @Test func jitterRisesAsTheModelSaysAndMOSFollowsTheEModel() throws {
         let scratch = try ScratchDirectory(prefix: "netns-jitter")
-        let net = try NetnsTopology(name: "es-jitter", links: ["b:delay=30ms,jitter=9ms,dir=in"], scratch: scratch)
-        defer { net.down() }
-        let (caller, callee) = try net.call(from: .a, to: .b, seconds: 25, callerPorts: Earshot.rtpPorts(35),
-                                            calleePorts: Earshot.rtpPorts(34))
+        // Stalls that would break the assertions: a sender more than 6 ms late narrows a 20 ms
+        // spacing below the 14 ms spread (reordering); an emulator release more than 46 ms late
+        // can fall behind the 60 ms jitter buffer (23 + 60 > 37 + 46). Gate at 5 ms and 20 ms.
+        // A stall of s ms adds about 2s to the sum of |D| over ~1,250 packets: 20 ms moves
+        // the mean by 0.03 ms, well inside the tolerance.
+        guard let run = try Self.undisturbedRun(scratch: scratch, name: "es-jitter", links: ["b:delay=30ms,jitter=7ms,dir=in"],
+                                                heldOn: ["b:in"], maximumLateUs: 20000, maximumPacingUs: 5000, seconds: 25, slots: (35, 34)) else { return }
+        let (caller, callee) = (run.caller, run.callee)
         #expect(caller.string("status") == "passed")
-        let link = try #require(try net.counters()?.value(at: "links.b:in") as? [String: Any])
-        #expect(link.int("delayed") == link.int("seen"), "every packet into site-b was held 21–39 ms: \(link)")
+        let link = try #require(run.counters.value(at: "links.b:in") as? [String: Any])
+        #expect(link.int("delayed") == link.int("seen"), "every packet into site-b was held 23–37 ms: \(link)")
 
-        let expectedJitterMs = 18.0 / 3
+        let expectedJitterMs = 14.0 / 3
         let jittered = try #require(callee.double("directions.inbound.jitter_mean_ms"))
         let baseline = try #require(caller.double("directions.inbound.jitter_mean_ms"))
         #expect(abs(jittered - expectedJitterMs) <= 0.15 * expectedJitterMs,
                 "a→b jitter mean \(jittered) ms, model E|D| = \(expectedJitterMs) ms (±15 %)")
         #expect(baseline < 1, "b→a (no jitter injected) \(baseline) ms")
         #expect(callee.int("directions.inbound.reordered") == 0)
-        #expect(callee.int("directions.inbound.jb_discards") == 0, "an 18 ms spread fits the 60 ms jitter buffer")
+        #expect(callee.int("directions.inbound.jb_discards") == 0, "a 14 ms spread fits the 60 ms jitter buffer")
         #expect(callee.int("directions.inbound.packets_lost") == 0)
 
         for (side, report) in [("caller", caller), ("callee", callee)] {
             let reported = try #require(report.double("directions.inbound.mos_cq"), "\(side): no MOS-CQ \(report.value(at: "directions.inbound.notes") ?? "")")
-            let recomputed = try net.mos(for: report)
+            let recomputed = try NetnsTopology.mos(for: report, scratch: scratch)
             #expect(abs(reported - recomputed) <= 0.01, "\(side): reported MOS-CQ \(reported), earshot mos gives \(recomputed)")
             print("netns jitter: \(side) inbound jitter mean \(report.double("directions.inbound.jitter_mean_ms") ?? -1) ms max \(report.double("directions.inbound.jitter_max_ms") ?? -1), RTT \(report.double("directions.inbound.rtt_ms") ?? -1), MOS-CQ \(reported) (earshot mos: \(recomputed))")
         }
+    }
+
+    /// A call a → b whose timing can be trusted, and the emulator's counters after it.
+    ///
+    /// Timing results are only as good as the processes that make them, on a machine whose CPU
+    /// other work shares: a starved emulator releases held packets late, a starved Earshot sends
+    /// late and timestamps arrivals late (one event loop does both). So each run is checked by
+    /// evidence independent of what the tests assert — the emulator's own release lateness on
+    /// the links that hold packets (`late_max_us`) and both senders' pacing against the 20 ms
+    /// grid (the loop that sends also timestamps arrivals and answers RTCP), at most
+    /// `maximumLateUs` and `maximumPacingUs`, no skipped ticks — and a disturbed run is repeated on a fresh topology,
+    /// at most 3 times. Every disturbed run is printed; when all are disturbed the test fails
+    /// (an issue is recorded) without judging Earshot. The emulator (netns --rt-priority) and
+    /// Earshot (`NetnsTopology.realTime`) run at real-time priority to make that rare.
+    static func undisturbedRun(scratch: ScratchDirectory, name: String, links: [String], heldOn: [String], maximumLateUs: Int, maximumPacingUs: Int,
+                               seconds: Int, slots: (caller: Int, callee: Int))
+        throws -> (caller: [String: Any], callee: [String: Any], counters: [String: Any])? {
+        var reasons: [String] = []
+        for attempt in 1...3 {
+            let net = try NetnsTopology(name: name, links: links, scratch: scratch)
+            defer { net.down() }
+            let (caller, callee) = try net.call(from: .a, to: .b, seconds: seconds, callerPorts: Earshot.rtpPorts(slots.caller),
+                                                calleePorts: Earshot.rtpPorts(slots.callee))
+            let counters = try #require(try net.counters())
+            var disturbed: [String] = []
+            for link in heldOn {
+                let late = counters.int("links.\(link).late_max_us") ?? Int.max
+                if late > maximumLateUs { disturbed.append("emulator released a packet on \(link) \(late) µs late") }
+            }
+            for (side, report) in [("caller", caller), ("callee", callee)] {
+                let pacing = report.int("media.sent.pacing_lateness_us.max") ?? Int.max
+                if pacing > maximumPacingUs { disturbed.append("\(side) sent a packet \(pacing) µs late") }
+                if report.int("media.sent.skipped_ticks") != 0 { disturbed.append("\(side) skipped ticks") }
+            }
+            if disturbed.isEmpty { return (caller, callee, counters) }
+            reasons.append("run \(attempt): \(disturbed.joined(separator: "; "))")
+            print("netns \(name): disturbed \(reasons.last ?? "")")
+        }
+        Issue.record("every run was disturbed (the machine is too busy to time a network): \(reasons.joined(separator: " | "))")
+        return nil
     }
 
     // Injected reordering on a→b: packets held 30 ms, but 25 % of them pass at once (netem's
@@ -229,6 +278,12 @@ enum Statistics {
 /// `--max-seconds` tears it down anyway if the test process dies first.
 final class NetnsTopology {
     static let ip = "/usr/sbin/ip"
+    /// Earshot runs at SCHED_FIFO priority 40 (below the emulator's 50, see `netns --rt-priority`)
+    /// when chrt is there: these tests measure the emulated network, and on a shared 2-core
+    /// machine a normal-priority process sends and timestamps packets up to tens of ms late
+    /// whenever other work (a build) holds the CPU. A test agent on its own host does not see
+    /// that; the reports' pacing lateness shows what is left (`undisturbedRun`).
+    static let realTime: [String] = FileManager.default.isExecutableFile(atPath: "/usr/bin/chrt") ? ["/usr/bin/chrt", "-f", "40"] : []
     /// Namespaces need root; the script needs iproute2, iptables and python3 (the emulator).
     static let available = getuid() == 0 && FileManager.default.isExecutableFile(atPath: ip)
         && Harness.installed("iptables") && Harness.installed("python3")
@@ -251,7 +306,7 @@ final class NetnsTopology {
     init(name: String, links: [String], options: [String] = [], scratch: ScratchDirectory) throws {
         self.name = name
         self.scratch = scratch
-        let arguments = ["up", "--name", name, "--replace", "--max-seconds", "300"] + options + links.flatMap { ["--link", $0] }
+        let arguments = ["up", "--name", name, "--replace", "--backend", "nfq", "--max-seconds", "300"] + options + links.flatMap { ["--link", $0] }
         let up = try Self.run(Harness.script("netns"), arguments, in: scratch, name: "netns-up", timeout: 60)
         guard up.exitCode == 0, let line = up.output.split(separator: "\n").first(where: { $0.hasPrefix("READY ") }) else {
             throw SpawnError(description: "netns up failed: exit \(String(describing: up.exitCode))\n\(up.output)\n\(up.errors)")
@@ -307,12 +362,12 @@ final class NetnsTopology {
     func call(from caller: Site, to callee: Site, seconds: Int, callerPorts: String, calleePorts: String) throws
         -> (caller: [String: Any], callee: [String: Any]) {
         let binary = try Harness.earshotBinary()
-        let answer = try Harness.start(Self.ip, ["netns", "exec", namespace(callee), binary, "answer", "--format", "json",
+        let answer = try Harness.start(Self.ip, ["netns", "exec", namespace(callee)] + Self.realTime + [binary, "answer", "--format", "json",
                                                  "--listen", "\(address(callee)):5060", "--transport", "udp", "--calls", "1",
                                                  "--rtp-ports", calleePorts],
                                        in: scratch, name: "answer", ready: "{", timeout: 30).waitingForEvent("ready", timeout: 30)
         let timeout = Double(seconds + 60)
-        let call = try Self.run(Self.ip, ["netns", "exec", namespace(caller), binary, "call", "sip:bob@\(address(callee)):5060",
+        let call = try Self.run(Self.ip, ["netns", "exec", namespace(caller)] + Self.realTime + [binary, "call", "sip:bob@\(address(callee)):5060",
                                           "--listen", "\(address(caller)):0", "--duration", "\(seconds)s", "--rtp-ports", callerPorts,
                                           "--format", "json"], in: scratch, name: "call", timeout: timeout)
         try #require(call.hasExited, "earshot call did not finish in \(timeout) s\nstderr: \(call.errors)")
@@ -325,7 +380,7 @@ final class NetnsTopology {
     /// MOS-CQ of `earshot mos` (the G.107 E-model, CLI) for the inputs a report's inbound
     /// direction was scored with: its effective loss (unique loss + jitter-buffer discards),
     /// burst ratio, RTCP round trip, jitter buffer and ptime.
-    func mos(for report: [String: Any]) throws -> Double {
+    static func mos(for report: [String: Any], scratch: ScratchDirectory) throws -> Double {
         let inbound = "directions.inbound"
         let arguments = [
             "mos", "--codec", try #require(report.string("\(inbound).codec")),
@@ -336,7 +391,7 @@ final class NetnsTopology {
             "--ptime", "\(try #require(report.int("\(inbound).ptime")))",
             "--format", "json",
         ]
-        let process = try Self.run(try Harness.earshotBinary(), arguments, in: scratch, name: "mos", timeout: 30)
+        let process = try run(try Harness.earshotBinary(), arguments, in: scratch, name: "mos", timeout: 30)
         let result = try #require(Harness.jsonObject(process.output), "earshot \(arguments.joined(separator: " ")): \(process.errors)")
         return try #require(result.double("mos_cq"), "\(result)")
     }

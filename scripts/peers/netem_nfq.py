@@ -14,9 +14,12 @@ machines), with per-queue counters written as JSON for the tests.
 
 Counters (FILE, rewritten atomically every 0.5 s when they changed, at once on SIGUSR1, and at
 exit): {"links": {NAME: {"seen", "dropped", "delayed", "immediate", "reorder_bypassed",
-"delay_ms", "jitter_ms", "loss_pct", "reorder_pct"}}, "updated_unix_ms", ...meta}.
-seen = dropped + delayed + immediate; immediate includes reorder_bypassed. Packets still held at
-exit are accepted. SIGTERM/SIGINT end it.
+"late_max_us", "late_over_1ms", "delay_ms", "jitter_ms", "loss_pct", "reorder_pct"}},
+"updated_unix_ms", ...meta}. seen = dropped + delayed + immediate; immediate includes
+reorder_bypassed. late_max_us / late_over_1ms: how far past its due time the emulator released a
+held packet (the worst, in microseconds) and how many were released more than 1 ms late — the
+emulator's own timing error, so a test can tell a faithful run from one where this process was
+starved of CPU. Packets still held at exit are accepted. SIGTERM/SIGINT end it.
 
 nfnetlink_queue is spoken over a raw netlink socket (linux/netfilter/nfnetlink_queue.h):
 NFQNL_MSG_CONFIG (bind, copy meta only, queue length), NFQNL_MSG_PACKET in, NFQNL_MSG_VERDICT out.
@@ -40,7 +43,8 @@ class Queue:
         self.delay, self.jitter = delay / 1e3, jitter / 1e3
         self.loss, self.reorder = loss / 100.0, reorder / 100.0
         self.params = {"delay_ms": delay, "jitter_ms": jitter, "loss_pct": loss, "reorder_pct": reorder}
-        self.stats = {"seen": 0, "dropped": 0, "delayed": 0, "immediate": 0, "reorder_bypassed": 0}
+        self.stats = {"seen": 0, "dropped": 0, "delayed": 0, "immediate": 0, "reorder_bypassed": 0,
+                      "late_max_us": 0, "late_over_1ms": 0}
         self.seq = 0
         self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_NETFILTER)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
@@ -153,8 +157,12 @@ def main():
                     heapq.heappush(held, (time.monotonic() + d, counter, q, pid))
         now = time.monotonic()
         while held and held[0][0] <= now:
-            _, _, q, pid = heapq.heappop(held)
+            due, _, q, pid = heapq.heappop(held)
             q.verdict(pid, NF_ACCEPT)
+            late = time.monotonic() - due
+            q.stats["late_max_us"] = max(q.stats["late_max_us"], int(late * 1e6))
+            if late > 0.001:
+                q.stats["late_over_1ms"] += 1
         if state["dump"] or (state["dirty"] and now >= next_dump):
             dump()
             state["dump"] = state["dirty"] = False
