@@ -92,18 +92,10 @@ import Testing
             // the same way; the live engine uses its own arrival times (see the doc).
             #expect(within(pcapMean, stream.meanJitterMs, 0.02), "\(name): pcap analyze mean jitter")
             #expect(within(pcapMax, stream.maxJitterMs, 0.02), "\(name): pcap analyze max jitter")
-            // The live engine: the same J, but on the time its media loop read the datagram
-            // (Sources/MediaEngine/MediaLoop.swift: one CLOCK_MONOTONIC reading after recvmmsg,
-            // shared by the whole batch), not the kernel's. The receiving process's wake-up delay
-            // is added to every packet, so J comes out larger: 1.15–2.5× tshark's on this machine
-            // (docs/tshark-comparison.md). A known issue until the engine takes SO_TIMESTAMPNS
-            // arrival times. Intermittent: on a quiet machine one direction can land within 2%.
-            withKnownIssue("live jitter uses user-space arrival times (MediaLoop.swift), not kernel timestamps", isIntermittent: true) {
-                #expect(within(mean, stream.meanJitterMs, 0.02), "\(name): mean jitter earshot \(mean) vs tshark \(stream.meanJitterMs)")
-                #expect(within(max, stream.maxJitterMs, 0.02), "\(name): max jitter earshot \(max) vs tshark \(stream.maxJitterMs)")
-            }
-            // Meanwhile the live value is never below what the wire shows (the wake-up delay only adds).
-            #expect(mean >= stream.meanJitterMs - 0.0005, "\(name): mean jitter earshot \(mean) below tshark \(stream.meanJitterMs)")
+            // The live engine: the same J, on the kernel's receive timestamp of each datagram
+            // (SO_TIMESTAMPNS, mapped onto the monotonic clock) — the moment the capture records.
+            #expect(within(mean, stream.meanJitterMs, 0.02), "\(name): mean jitter earshot \(mean) vs tshark \(stream.meanJitterMs)")
+            #expect(within(max, stream.maxJitterMs, 0.02), "\(name): max jitter earshot \(max) vs tshark \(stream.maxJitterMs)")
         }
         try lines.joined(separator: "\n").write(toFile: scratch.path("comparison.txt"), atomically: true, encoding: .utf8)
         print(lines.joined(separator: "\n"))
