@@ -139,8 +139,18 @@ struct CallCommand: AsyncParsableCommand {
             or give --expect-tone). A peer that echoes RTP (sipp -rtp_echo) sends our own tone \
             back: use --expect-tone with our --tone.
 
-            Exit status: 0 the call completed normally with media both ways; 1 it failed \
-            (rejected, no answer, dropped, one-way audio — the report says which); 2 bad usage.
+            Load test: --concurrent N places N identical calls from one user agent (one \
+            process, one media engine), started evenly over --ramp, each lasting --duration once \
+            answered, and prints one summary: calls passed/degraded/failed and their ending \
+            causes, setup times, packets sent/received/lost over all calls, the pacing \
+            lateness of every packet sent against its 20 ms grid (p50/p99/max), process CPU \
+            (getrusage, whole run and the steady-state window when every call is up) and max \
+            RSS. --rtp-ports must hold N port pairs. --verbose adds every call's report \
+            (JSON: under "calls"). BENCHMARKS.md shows it in use (scripts/bench-engine).
+
+            Exit status: 0 the call completed normally with media both ways (with \
+            --concurrent: every call passed); 1 it failed (rejected, no answer, dropped, \
+            one-way audio — the report says which); 2 bad usage.
             """
     )
 
@@ -183,11 +193,40 @@ struct CallCommand: AsyncParsableCommand {
     @Flag(help: "Print the SIP ladder in the text report.")
     var ladder = false
 
+    @Option(help: ArgumentHelp("Load test: place N identical calls at once from this one user agent and media engine, and print an aggregate summary instead of one report.", valueName: "n"))
+    var concurrent: Int?
+
+    @Option(help: ArgumentHelp("With --concurrent: start the calls evenly spread over this time.", valueName: "duration"))
+    var ramp: String = "5s"
+
+    @Flag(help: "With --concurrent: add every call's report (text: one line per call; json: the full reports under \"calls\").")
+    var verbose = false
+
     @OptionGroup var engine: EngineOptions
 
     func run() async throws {
         do {
-            let report = try await place()
+            let plan = try prepare()
+            if let count = concurrent {
+                let load = try loadRun(count: count)
+                let (agent, media) = try await start(plan)
+                if engine.format == .text {
+                    Output.stderr("placing \(count) calls to \(target) over \(plan.kind.rawValue), ramp \(ramp), each lasting \(duration)…")
+                }
+                let summary = await load.run(plan.request, agent: agent, media: media)
+                await agent.shutdown()
+                await media.shutdown()
+                try summary.print(format: engine.format)
+                if summary.failed + summary.degraded > 0 { throw ExitCode(1) }
+                return
+            }
+            let (agent, media) = try await start(plan)
+            if engine.format == .text {
+                Output.stderr("calling \(target) over \(plan.kind.rawValue) for \(self.duration)…")
+            }
+            let report = await agent.placeCall(plan.request)
+            await agent.shutdown()
+            await media.shutdown()
             try CallOutput.print(report, format: engine.format, ladder: ladder)
             if report.status == "failed" { throw ExitCode(1) }
         } catch let failure as CommandFailure {
@@ -195,7 +234,27 @@ struct CallCommand: AsyncParsableCommand {
         }
     }
 
-    private func place() async throws -> CallReport {
+    /// What the command line asks for, checked: the call to place and the agent to place it.
+    struct Plan {
+        var request: CallRequest
+        var kind: SIPTransportKind
+        var localHost: String
+        var agent: UserAgentConfiguration
+    }
+
+    private func loadRun(count: Int) throws -> LoadRun {
+        guard count >= 1 else { throw CommandFailure.usage("--concurrent must be at least 1, got \(count)") }
+        guard let ramp = DurationText.parse(ramp) else { throw CommandFailure.usage("--ramp must be a duration like 5s, got \(self.ramp)") }
+        let range = try engine.portRange()
+        let first = Int(range.lowerBound) + Int(range.lowerBound) % 2
+        let pairs = max(0, (Int(range.upperBound) - first + 1) / 2)
+        guard pairs >= count else {
+            throw CommandFailure.usage("--rtp-ports \(engine.rtpPorts) holds \(pairs) RTP/RTCP port pairs; \(count) calls need \(count) (e.g. --rtp-ports 20000-\(20000 + 2 * count + 99))")
+        }
+        return LoadRun(count: count, ramp: ramp, duration: DurationText.parse(duration) ?? .zero, verbose: verbose)
+    }
+
+    private func prepare() throws -> Plan {
         guard let uri = try? SIPURI(parsing: target) else {
             throw CommandFailure.usage("\(target) is not a SIP URI (expected sip:user@host[:port])")
         }
@@ -245,36 +304,34 @@ struct CallCommand: AsyncParsableCommand {
             guard let parsed = try? SIPURI(parsing: text) else { throw CommandFailure.usage("--from is not a SIP URI: \(text)") }
             return parsed
         }
-
-        let media = try engine.mediaEngine(bindAddress: local.host)
         let tlsServer = try engine.tlsServer()
         // Over TLS without a certificate of our own we only dial out: no TLS listener (the
         // peer answers on our connection). A UDP listener stays for the Via/Contact port.
         let listenerKind: SIPTransportKind = kind == .tls && tlsServer == nil ? .udp : kind
-        let configuration = UserAgentConfiguration(
+        var configuration = UserAgentConfiguration(
             listeners: [SIPListenerConfiguration(kind: listenerKind, host: local.host, port: local.port)],
             user: engine.user, timers: try engine.timers(), tlsServer: tlsServer, tlsClient: try engine.tlsClient(),
             sessionTimer: try engine.sessionTimer(), toneFrequency: try engine.frequency(engine.tone, name: "tone") ?? 1750)
-        var agentConfiguration = configuration
-        agentConfiguration.checksResponseSentBy = listenerKind == kind
-        let agent = SIPUserAgent(configuration: agentConfiguration, media: media)
+        configuration.checksResponseSentBy = listenerKind == kind
+        let request = CallRequest(
+            target: uri, destination: destination, duration: duration, payloadType: payloadType,
+            dtmf: dtmf?.uppercased(), dtmfDelay: dtmfDelay, username: username, password: password,
+            expectedRemoteTone: try engine.frequency(engine.expectTone, name: "expect-tone"), noAnswerTimeout: noAnswer,
+            from: fromURI)
+        return Plan(request: request, kind: kind, localHost: local.host, agent: configuration)
+    }
+
+    /// The media engine and the started user agent.
+    private func start(_ plan: Plan) async throws -> (SIPUserAgent, MediaEngine) {
+        let media = try engine.mediaEngine(bindAddress: plan.localHost)
+        let agent = SIPUserAgent(configuration: plan.agent, media: media)
         do {
             try await agent.start()
         } catch {
             await media.shutdown()
-            throw CommandFailure.input("cannot listen on \(listen) (\(kind.rawValue)): \(error)")
+            throw CommandFailure.input("cannot listen on \(listen) (\(plan.kind.rawValue)): \(error)")
         }
-        if engine.format == .text {
-            Output.stderr("calling \(target) over \(kind.rawValue) for \(self.duration)…")
-        }
-        let report = await agent.placeCall(CallRequest(
-            target: uri, destination: destination, duration: duration, payloadType: payloadType,
-            dtmf: dtmf?.uppercased(), dtmfDelay: dtmfDelay, username: username, password: password,
-            expectedRemoteTone: try engine.frequency(engine.expectTone, name: "expect-tone"), noAnswerTimeout: noAnswer,
-            from: fromURI))
-        await agent.shutdown()
-        await media.shutdown()
-        return report
+        return (agent, media)
     }
 }
 
