@@ -56,7 +56,7 @@ let package = Package(
         // MARK: I/O
         // Socket options and calls NIO does not expose (IP_TOS/IP_RECVTOS, recvmmsg with cmsgs, timerfd).
         .target(name: "CEarshotNet"),
-        // RTP/RTCP sessions on a dedicated media loop (docs/engine.md says why not NIO channels).
+        // RTP/RTCP sessions on a dedicated media loop (docs/engine-media.md says why not NIO channels).
         .target(
             name: "MediaEngine",
             dependencies: ["RTPCore", "CallQuality", "CEarshotNet"],

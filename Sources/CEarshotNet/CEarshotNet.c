@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/epoll.h>
@@ -317,4 +318,13 @@ void earshot_thread_set_name(const char *name) {
     strncpy(truncated, name, sizeof(truncated) - 1);
     truncated[sizeof(truncated) - 1] = 0;
     (void)pthread_setname_np(pthread_self(), truncated);
+}
+
+int earshot_thread_set_realtime(int priority) {
+    if (priority < 1 || priority > 99) return -EINVAL;
+    struct sched_param param;
+    memset(&param, 0, sizeof(param));
+    param.sched_priority = priority;
+    int result = pthread_setschedparam(pthread_self(), SCHED_FIFO, &param);
+    return result == 0 ? 0 : -result;
 }

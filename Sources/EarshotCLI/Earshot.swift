@@ -9,7 +9,7 @@ public struct Earshot: AsyncParsableCommand {
         discussion: """
             Stand-alone tools: score a call with the ITU-T G.107 E-model (mos), parse a SIP \
             message (sip parse), analyse RTP streams in a capture (pcap analyze), place one test \
-            call (call) and answer test calls (answer).
+            call (call), answer test calls (answer), ping a SIP server (options).
             """,
         version: EarshotVersion.string,
         subcommands: [
@@ -18,6 +18,7 @@ public struct Earshot: AsyncParsableCommand {
             PcapCommand.self,
             CallCommand.self,
             AnswerCommand.self,
+            OptionsCommand.self,
         ]
     )
 

@@ -33,6 +33,10 @@ extension MediaEngine {
         /// Datagrams a session keeps when they arrive after `openSession` but before `start`
         /// (a peer that starts sending as soon as it has our SDP); more are counted as junk.
         public var earlyPacketLimit: Int
+        /// SCHED_FIFO priority (1–99) for the loop threads, so that other work on the machine
+        /// cannot hold back the grid; needs CAP_SYS_NICE (`LoopStatistics.realtime` says
+        /// whether it took). Nil leaves the threads in the normal scheduler.
+        public var realtimePriority: Int32?
 
         public init(
             portRange: ClosedRange<UInt16> = 40000...40999,
@@ -45,7 +49,8 @@ extension MediaEngine {
             jitterBufferMs: Double = 60,
             concealment: Bool = false,
             cname: String? = nil,
-            earlyPacketLimit: Int = 64
+            earlyPacketLimit: Int = 64,
+            realtimePriority: Int32? = nil
         ) {
             self.portRange = portRange
             self.dscp = dscp
@@ -58,6 +63,7 @@ extension MediaEngine {
             self.concealment = concealment
             self.cname = cname
             self.earlyPacketLimit = earlyPacketLimit
+            self.realtimePriority = realtimePriority
         }
     }
 }

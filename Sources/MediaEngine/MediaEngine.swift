@@ -42,6 +42,9 @@ public final class MediaEngine: Sendable {
         guard configuration.rtcpIntervalSeconds.isFinite, configuration.rtcpIntervalSeconds >= 0.01 else {
             throw MediaEngineError(.invalidParameters, "RTCP interval \(configuration.rtcpIntervalSeconds) s: need at least 0.01")
         }
+        guard configuration.portRange.lowerBound > 0 else {
+            throw MediaEngineError(.invalidParameters, "port range \(configuration.portRange) includes 0 (which binds any port)")
+        }
         let allocator = PortAllocator(range: configuration.portRange)
         guard allocator.pairCount > 0 else {
             throw MediaEngineError(.invalidParameters, "port range \(configuration.portRange) holds no even/odd RTP/RTCP pair")
@@ -64,7 +67,7 @@ public final class MediaEngine: Sendable {
         let clock = NTPClock(monotonicBase: monotonic, unixSeconds: seconds, unixNanoseconds: nanoseconds)
         var loops: [MediaLoop] = []
         for index in 0..<configuration.loopCount {
-            let loop = try MediaLoop(index: index, clock: clock)
+            let loop = try MediaLoop(index: index, clock: clock, realtimePriority: configuration.realtimePriority)
             try loop.start()
             loops.append(loop)
         }
@@ -239,6 +242,7 @@ public struct EngineStatistics: Sendable, Encodable {
         var total = LoopStatistics()
         for loop in loops {
             total.sessions += loop.sessions
+            total.realtime = total.realtime || loop.realtime
             total.wakeups += loop.wakeups
             total.timerWakeups += loop.timerWakeups
             total.packetsSent += loop.packetsSent

@@ -34,6 +34,8 @@ final class SessionEntry {
 /// Counters of one media loop (cumulative since it started).
 public struct LoopStatistics: Sendable, Encodable {
     public var sessions = 0
+    /// Whether the loop thread runs in SCHED_FIFO (`Configuration.realtimePriority`).
+    public var realtime = false
     public var wakeups = 0
     public var timerWakeups = 0
     public var packetsSent = 0
@@ -47,7 +49,7 @@ public struct LoopStatistics: Sendable, Encodable {
     public var lateness = LatenessHistogram()
 
     enum CodingKeys: String, CodingKey {
-        case sessions, wakeups, timerWakeups = "timer_wakeups", packetsSent = "packets_sent", rtcpSent = "rtcp_sent"
+        case sessions, realtime, wakeups, timerWakeups = "timer_wakeups", packetsSent = "packets_sent", rtcpSent = "rtcp_sent"
         case datagramsReceived = "datagrams_received", receiveCalls = "receive_calls", sendErrors = "send_errors"
         case cpuSeconds = "cpu_seconds", lateness = "pacing_lateness_us"
     }
@@ -55,6 +57,7 @@ public struct LoopStatistics: Sendable, Encodable {
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(sessions, forKey: .sessions)
+        try c.encode(realtime, forKey: .realtime)
         try c.encode(wakeups, forKey: .wakeups)
         try c.encode(timerWakeups, forKey: .timerWakeups)
         try c.encode(packetsSent, forKey: .packetsSent)
@@ -292,9 +295,12 @@ final class MediaLoop: Sendable {
     private let exited = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
     private let clock: NTPClock
 
-    init(index: Int, clock: NTPClock) throws(MediaEngineError) {
+    private let realtimePriority: Int32?
+
+    init(index: Int, clock: NTPClock, realtimePriority: Int32?) throws(MediaEngineError) {
         self.index = index
         self.clock = clock
+        self.realtimePriority = realtimePriority
         let epoll = earshot_epoll_create()
         let timer = earshot_timer_create()
         let wake = earshot_event_create()
@@ -368,6 +374,9 @@ final class MediaLoop: Sendable {
         // Timers fire up to the slack late; the media grid wants them on time.
         _ = earshot_thread_set_timer_slack(1_000)
         let state = LoopState(clock: clock, epoll: epoll)
+        if let priority = realtimePriority {
+            state.statistics.realtime = earshot_thread_set_realtime(priority) == 0
+        }
         var events = [earshot_event](repeating: earshot_event(), count: 256)
         var readable: [UInt64] = []
         var armed: Int64 = -1

@@ -20,6 +20,9 @@ public struct MediaReport: Sendable, Encodable {
         public var payloadType: UInt8?
         public var telephoneEventPayloadType: UInt8?
         public var toneHz: Int?
+        /// CLOCK_MONOTONIC at `start`, ns: every `*_offset_ms` plus this is a time all
+        /// processes on the host share (per-digit DTMF latency between two local sessions).
+        public var startMonotonicNs: Int64?
         /// ms from `start` to this report (or to `stop`).
         public var durationMs: Double?
         public var stopped: Bool
@@ -28,7 +31,7 @@ public struct MediaReport: Sendable, Encodable {
             case id, localAddress = "local_address", rtpPort = "rtp_port", rtcpPort = "rtcp_port", remote
             case rtcpRemote = "rtcp_remote", latchedSource = "latched_source", ssrc, remoteSSRC = "remote_ssrc"
             case payloadType = "payload_type", telephoneEventPayloadType = "telephone_event_payload_type"
-            case toneHz = "tone_hz", durationMs = "duration_ms", stopped
+            case toneHz = "tone_hz", startMonotonicNs = "start_monotonic_ns", durationMs = "duration_ms", stopped
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -45,6 +48,7 @@ public struct MediaReport: Sendable, Encodable {
             try c.encode(payloadType, forKey: .payloadType)
             try c.encode(telephoneEventPayloadType, forKey: .telephoneEventPayloadType)
             try c.encode(toneHz, forKey: .toneHz)
+            try c.encode(startMonotonicNs, forKey: .startMonotonicNs)
             try c.encode(durationMs, forKey: .durationMs)
             try c.encode(stopped, forKey: .stopped)
         }

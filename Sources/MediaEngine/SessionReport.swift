@@ -20,7 +20,7 @@ extension SessionCore {
             remote: rtpDestination?.description, rtcpRemote: rtcpDestination?.description,
             latchedSource: latchedRTP?.description, ssrc: sender?.ssrc, remoteSSRC: receiver?.remoteSSRC,
             payloadType: p?.payloadType, telephoneEventPayloadType: p?.telephoneEventPayloadType, toneHz: p?.toneFrequency,
-            durationMs: startTime.map { Double(end - $0) / 1e6 }, stopped: stoppedAt != nil)
+            startMonotonicNs: startTime, durationMs: startTime.map { Double(end - $0) / 1e6 }, stopped: stoppedAt != nil)
 
         let sentDigits = (sender?.digitsSent ?? []).map {
             MediaReport.Digit(digit: String($0.digit), event: DTMFDigit(character: $0.digit)?.rawValue ?? 0,

@@ -69,9 +69,10 @@ import Testing
     func callThroughKamailioByAddressOfRecord() throws {
         let scratch = try ScratchDirectory(prefix: "kamailio")
         let proxyPort = Harness.freePort()
-        _ = try Harness.start(Harness.script("kamailio"), ["--port", "\(proxyPort)", "--realm", "earshot.test",
+        let peer = try Harness.start(Harness.script("kamailio"), ["--port", "\(proxyPort)", "--realm", "earshot.test",
                                                           "--user", "alice:alice-pw", "--user", "bob:bob-pw", "--user", "carol:carol-pw",
                                                           "--logdir", scratch.path("kamailio")], in: scratch, name: "kamailio")
+        defer { peer.signal(SIGTERM) }
         let registrar = "sip:127.0.0.1:\(proxyPort)"
         let alice = try Earshot.answer(["--listen", "127.0.0.1:\(Harness.freePort())", "--transport", "udp", "--register", registrar,
                                         "--aor", "sip:alice@earshot.test", "--username", "alice", "--password", "alice-pw",
@@ -95,6 +96,20 @@ import Testing
         // The BYE went through the proxy (Record-Route), so Kamailio saw the whole dialog.
         let ladder = try #require(report.value(at: "ladder.entries") as? [[String: Any]])
         #expect(ladder.contains { ($0.string("first_line") ?? "").hasPrefix("BYE ") && $0.string("remote") == "127.0.0.1:\(proxyPort)" })
+
+        // Unregister on shutdown: alice stops (SIGTERM), her binding is removed, and a call to
+        // her address of record now gets 404 from the registrar.
+        alice.signal(SIGTERM)
+        #expect(alice.wait(seconds: 20))
+        #expect(alice.exitCode == 0)
+        #expect(alice.events(named: "stopped").count == 1)
+        let afterwards = try Earshot.call(["sip:alice@earshot.test", "--proxy", "127.0.0.1:\(proxyPort)", "--from", "sip:carol@earshot.test",
+                                           "--username", "carol", "--password", "carol-pw", "--duration", "1s",
+                                           "--rtp-ports", Earshot.rtpPorts(13), "--listen", "127.0.0.1:0", "--format", "json"],
+                                          in: scratch, name: "after-unregister", timeout: 60)
+        let rejected = try #require(Harness.jsonObject(afterwards.output), "\(afterwards.errors)")
+        #expect(rejected.string("ending.cause") == "rejected")
+        #expect(rejected.int("ending.status") == 404)
 
         // A wrong password: the registration fails with a clear message and exit code 1.
         let wrong = try SpawnedProcess(try Harness.earshotBinary(), [

@@ -72,8 +72,9 @@ import Testing
     func dtmfEchoedBySippArrivesIntact() throws {
         let scratch = try ScratchDirectory(prefix: "sipp-dtmf")
         let port = Harness.freePort()
-        _ = try Harness.start(Harness.script("sipp-uas"), ["--port", "\(port)", "--scenario", "echo", "--calls", "1",
+        let peer = try Harness.start(Harness.script("sipp-uas"), ["--port", "\(port)", "--scenario", "echo", "--calls", "1",
                                                           "--logdir", scratch.path("uas")], in: scratch, name: "uas")
+        defer { peer.signal(SIGTERM) }
         let call = try Earshot.call(["sip:echo@127.0.0.1:\(port)", "--duration", "4s", "--dtmf", "123#", "--dtmf-delay", "500ms",
                                      "--expect-tone", "1750", "--rtp-ports", Earshot.rtpPorts(3), "--listen", "127.0.0.1:0",
                                      "--format", "json"], in: scratch, timeout: 60)
@@ -93,8 +94,9 @@ import Testing
     func refreshesByUpdateAndLivesPast200Seconds() throws {
         let scratch = try ScratchDirectory(prefix: "timer-update")
         let port = Harness.freePort()
-        _ = try Harness.start(Harness.script("sipp-uas"), ["--port", "\(port)", "--scenario", "timer-update", "--session-expires", "90",
+        let peer = try Harness.start(Harness.script("sipp-uas"), ["--port", "\(port)", "--scenario", "timer-update", "--session-expires", "90",
                                                           "--calls", "1", "--logdir", scratch.path("uas")], in: scratch, name: "uas")
+        defer { peer.signal(SIGTERM) }
         let call = try Earshot.call(["sip:timer@127.0.0.1:\(port)", "--duration", "205s", "--session-expires", "90",
                                      "--rtp-ports", Earshot.rtpPorts(4), "--listen", "127.0.0.1:0", "--format", "json"],
                                     in: scratch, timeout: 300)
@@ -116,8 +118,9 @@ import Testing
     func refreshesByReInviteWithoutUpdate() throws {
         let scratch = try ScratchDirectory(prefix: "timer-noupdate")
         let port = Harness.freePort()
-        _ = try Harness.start(Harness.script("sipp-uas"), ["--port", "\(port)", "--scenario", "timer-noupdate", "--session-expires", "90",
+        let peer = try Harness.start(Harness.script("sipp-uas"), ["--port", "\(port)", "--scenario", "timer-noupdate", "--session-expires", "90",
                                                           "--calls", "1", "--logdir", scratch.path("uas")], in: scratch, name: "uas")
+        defer { peer.signal(SIGTERM) }
         let call = try Earshot.call(["sip:timer@127.0.0.1:\(port)", "--duration", "120s", "--session-expires", "90",
                                      "--rtp-ports", Earshot.rtpPorts(5), "--listen", "127.0.0.1:0", "--format", "json"],
                                     in: scratch, timeout: 240)
@@ -136,8 +139,9 @@ import Testing
     func unansweredRefreshIsReportedAsSessionExpiry() throws {
         let scratch = try ScratchDirectory(prefix: "timer-ignore")
         let port = Harness.freePort()
-        _ = try Harness.start(Harness.script("sipp-uas"), ["--port", "\(port)", "--scenario", "timer-ignore", "--session-expires", "90",
+        let peer = try Harness.start(Harness.script("sipp-uas"), ["--port", "\(port)", "--scenario", "timer-ignore", "--session-expires", "90",
                                                           "--calls", "1", "--logdir", scratch.path("uas")], in: scratch, name: "uas")
+        defer { peer.signal(SIGTERM) }
         let call = try Earshot.call(["sip:timer@127.0.0.1:\(port)", "--duration", "200s", "--session-expires", "90",
                                      "--rtp-ports", Earshot.rtpPorts(6), "--listen", "127.0.0.1:0", "--format", "json"],
                                     in: scratch, timeout: 240)
@@ -150,5 +154,50 @@ import Testing
         // Our refresh went out at 45 s; the gateway gave up at 60 s (or, had it not, our UPDATE
         // transaction would have timed out at 45 + 32 = 77 s).
         #expect(at > 58 && at < 79, "ended at \(at) s")
+    }
+
+    // The other side of RFC 4028: sipp calls and refreshes by UPDATE; Earshot answers each
+    // refresh with its Session-Expires and keeps the call.
+    @Test(.enabled(if: sippInstalled, "sipp missing: run scripts/install-test-deps"))
+    func answersRefreshesFromTheCaller() throws {
+        let scratch = try ScratchDirectory(prefix: "timer-callee")
+        let port = Harness.freePort()
+        let answer = try Earshot.answer(["--listen", "127.0.0.1:\(port)", "--transport", "udp", "--calls", "1",
+                                         "--rtp-ports", Earshot.rtpPorts(20)], in: scratch)
+        let uac = try Harness.start(Harness.script("sipp-uac"), ["--target", "127.0.0.1:\(port)", "--to", "earshot", "--duration", "100",
+                                                                "--session-expires", "90", "--refresh", "update",
+                                                                "--logdir", scratch.path("uac")], in: scratch, name: "uac", ready: nil)
+        #expect(uac.wait(seconds: 200))
+        #expect(uac.exitCode == 0, "\(uac.output)\n\(uac.errors)")
+        #expect(Harness.field("refreshes", inLineStarting: "CALL", of: uac.output) == "2", "\(uac.output)")
+        try answer.waitingForEvent("call", timeout: 20)
+        let report = try #require(answer.callReports.first)
+        #expect(report.string("ending.cause") == "normal")
+        #expect(report.string("ending.by") == "remote")
+        #expect(report.bool("session_timer.we_refresh") == false)
+        let refreshes = try #require(report.value(at: "session_timer.refreshes") as? [[String: Any]])
+        #expect(refreshes.count == 2)
+        #expect(refreshes.allSatisfy { $0.string("method") == "UPDATE" && $0.string("direction") == "received" })
+    }
+
+    // The caller stops refreshing: Earshot (not the refresher) sends BYE at
+    // 90 − min(32, 90/3) = 60 s (RFC 4028 §10) and reports "no refresh received".
+    @Test(.enabled(if: sippInstalled, "sipp missing: run scripts/install-test-deps"))
+    func hangsUpWhenTheRefresherStopsRefreshing() throws {
+        let scratch = try ScratchDirectory(prefix: "timer-norefresh")
+        let port = Harness.freePort()
+        let answer = try Earshot.answer(["--listen", "127.0.0.1:\(port)", "--transport", "udp", "--calls", "1",
+                                         "--rtp-ports", Earshot.rtpPorts(21)], in: scratch)
+        let uac = try Harness.start(Harness.script("sipp-uac"), ["--target", "127.0.0.1:\(port)", "--to", "earshot", "--duration", "120",
+                                                                "--session-expires", "90", "--refresh", "none", "--expect-remote-bye",
+                                                                "--logdir", scratch.path("uac")], in: scratch, name: "uac", ready: nil)
+        #expect(uac.wait(seconds: 200))
+        #expect(uac.exitCode == 0, "sipp succeeds only when the far end hangs up: \(uac.output)\n\(uac.errors)")
+        try answer.waitingForEvent("call", timeout: 20)
+        let report = try #require(answer.callReports.first)
+        #expect(report.string("ending.cause") == "session_expired")
+        #expect(report.string("ending.detail") == "no refresh received")
+        let at = try #require(report.double("ending.at_ms")) / 1000
+        #expect(at > 59 && at < 62, "BYE at \(at) s")
     }
 }

@@ -154,12 +154,16 @@ public final class SpawnedProcess {
     public var output: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
     public var errors: String { (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "" }
 
-    /// A process still running when the test is done is killed and reaped.
+    /// A process still running when the test is done is asked to stop (SIGTERM, so peer scripts
+    /// can stop their own children), then killed after 5 s, and reaped.
     deinit {
         if !hasExited {
-            kill(pid, SIGKILL)
-            var status: Int32 = 0
-            waitpid(pid, &status, 0)
+            kill(pid, SIGTERM)
+            if !waitUntil(seconds: 5, interval: 0.02, { hasExited }) {
+                kill(pid, SIGKILL)
+                var status: Int32 = 0
+                waitpid(pid, &status, 0)
+            }
         }
     }
 }

@@ -7,12 +7,12 @@ struct LoadTests {
     /// check passes, every packet sent has a pacing sample, per session and per engine.
     @Test func fortyCallsBetweenTwoEngines() async throws {
         let caller = try MediaEngine(configuration: MediaEngine.Configuration(
-            portRange: 41300...41399, loopCount: 2, bindAddress: "127.0.0.1", rtcpIntervalSeconds: 0.5, seed: 1))
+            portRange: 23300...23399, loopCount: 2, bindAddress: "127.0.0.1", rtcpIntervalSeconds: 0.5, seed: 1))
         let callee = try MediaEngine(configuration: MediaEngine.Configuration(
-            portRange: 41400...41499, bindAddress: "127.0.0.1", rtcpIntervalSeconds: 0.5, seed: 2))
+            portRange: 23400...23499, bindAddress: "127.0.0.1", rtcpIntervalSeconds: 0.5, seed: 2))
         let calls = try await MediaEngine.openCalls(count: 40, caller: caller, callee: callee)
         #expect(calls.count == 40)
-        let expectedPorts: [UInt16] = (0..<40).map { UInt16(41300 + 2 * $0) }
+        let expectedPorts: [UInt16] = (0..<40).map { UInt16(23300 + 2 * $0) }
         #expect(calls.map(\.caller.rtpPort) == expectedPorts)
         #expect(try await eventually(seconds: 10) {
             let sent = try await caller.statistics().total.packetsSent

@@ -8,7 +8,7 @@ struct LoopbackCallTests {
     /// A 3-second call both ways: 150 packets each way, no loss, DSCP EF read back from the
     /// IP header, the tone heard, RTT from RTCP, DTMF through, BYE at the end.
     @Test func threeSecondCall() async throws {
-        let engine = try makeEngine(ports: 41000...41019)
+        let engine = try makeEngine(ports: 23000...23019)
         let a = try await engine.openSession()
         let b = try await engine.openSession()
         #expect(a.rtpPort % 2 == 0 && b.rtpPort % 2 == 0)
@@ -66,12 +66,17 @@ struct LoopbackCallTests {
         #expect(finalB.received.dtmf == "123#")
         #expect(finalB.received.dtmfDigitsReceived.map(\.ending) == Array(repeating: "end_bit", count: 4))
         #expect(finalB.received.telephoneEventPackets == 4 * 7)
+        // Per-digit latency on one host: both offsets on the shared monotonic clock.
+        let sentAt = finalA.sent.dtmfDigitsSent.map { Double(finalA.session.startMonotonicNs ?? 0) / 1e6 + $0.offsetMs }
+        let heardAt = finalB.received.dtmfDigitsReceived.map { Double(finalB.session.startMonotonicNs ?? 0) / 1e6 + $0.offsetMs }
+        #expect(sentAt.count == 4 && heardAt.count == 4)
+        #expect(zip(sentAt, heardAt).allSatisfy { $1 > $0 - 1 })  // heard after (µs of rounding aside) it was due
         #expect(finalB.session.remoteSSRC == 0xA)
         #expect(finalA.session.remoteSSRC == 0xB)
     }
 
     @Test func wrongExpectedToneFailsTheAudioCheck() async throws {
-        let engine = try makeEngine(ports: 41020...41039)
+        let engine = try makeEngine(ports: 23020...23039)
         let a = try await engine.openSession()
         let b = try await engine.openSession()
         try await engine.start(a, MediaParameters(remote: loopback(b.rtpPort), toneFrequency: 1750, expectedRemoteToneFrequency: 2950))

@@ -16,7 +16,9 @@ func loopback(_ port: UInt16) -> MediaEndpoint {
     MediaEndpoint(host: "127.0.0.1", port: port)!
 }
 
-/// An engine on 127.0.0.1 with its own port range (tests run in parallel) and a short RTCP interval.
+/// An engine on 127.0.0.1 with its own port range (tests run in parallel) and a short RTCP
+/// interval. Test ranges lie in 23000–23999, below Linux's ephemeral ports (32768–60999), so
+/// that no outgoing socket of another program takes a port a test names.
 func makeEngine(ports: ClosedRange<UInt16>, rtcpInterval: Double = 0.3, seed: UInt64 = 42) throws -> MediaEngine {
     try MediaEngine(configuration: MediaEngine.Configuration(
         portRange: ports, bindAddress: "127.0.0.1", rtcpIntervalSeconds: rtcpInterval, seed: seed))

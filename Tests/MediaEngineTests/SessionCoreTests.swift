@@ -211,4 +211,31 @@ struct SessionCoreTests {
         #expect(report.received.rttMs.map { abs($0 - 10) < 0.05 } == true)
         #expect(report.received.oneWayMs.map { abs($0 - 5) < 0.03 } == true)
     }
+
+    /// 20,000 seeded random datagrams (half made to look like RTP version 2) on both sockets:
+    /// every one is refused or read as RTCP, nothing crashes, the statistics do not move.
+    @Test func seededGarbageNeverReachesTheStatistics() throws {
+        var core = try Self.started()
+        for n in 0..<20 {
+            core.receive(Self.rtp(sequence: UInt16(n))[...], source: Self.peer, tos: nil, truncated: false,
+                         arrival: 1_010_000_000 + Int64(n) * 20_000_000, onRTCPSocket: false, clock: Self.clock)
+        }
+        let before = core.report(now: 2_000_000_000).received
+        var random = SplitMix64(seed: 2024)
+        let count = 20_000
+        for i in 0..<count {
+            let length = Int(random.next() % 300)
+            var bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            if i % 2 == 0, !bytes.isEmpty { bytes[0] = 0x80 | (bytes[0] & 0x3F) }
+            core.receive(bytes[...], source: i % 3 == 0 ? Self.stranger : Self.peer, tos: UInt8(truncatingIfNeeded: i),
+                         truncated: false, arrival: 1_500_000_000 + Int64(i), onRTCPSocket: i % 5 == 0, clock: Self.clock)
+        }
+        let report = core.report(now: 2_000_000_000)
+        #expect(report.received.statistics == before.statistics)
+        #expect(report.received.audioPackets == before.audioPackets)
+        #expect(report.received.dscpValues == before.dscpValues)
+        #expect(report.received.dtmfDigitsReceived.isEmpty)
+        #expect(report.junk.total + report.rtcp.received == count)
+        #expect(report.junk.wrongVersion > 0 && report.junk.truncated > 0 && report.junk.malformedRTCP > 0)
+    }
 }

@@ -9,7 +9,7 @@ struct SocketTests {
     /// Garbage from a raw loopback socket reaches a latched session: each datagram lands in
     /// its category and the call's statistics stay exactly what the peer sent.
     @Test func junkFromAnotherSocketIsCountedAndIgnored() async throws {
-        let engine = try makeEngine(ports: 41040...41059)
+        let engine = try makeEngine(ports: 23040...23059)
         let a = try await engine.openSession()
         let b = try await engine.openSession()
         let c = try await engine.openSession()
@@ -75,7 +75,7 @@ struct SocketTests {
     /// A peer behind NAT: we were told one address, its packets come from another; with
     /// latching our RTP goes back to where its RTP came from.
     @Test func latchingAnswersTheActualSource() async throws {
-        let engine = try makeEngine(ports: 41060...41079)
+        let engine = try makeEngine(ports: 23060...23079)
         let a = try await engine.openSession()
         let b = try await engine.openSession()
         let unused = try await engine.openSession()  // where A is told to send: nobody talks there
@@ -90,34 +90,37 @@ struct SocketTests {
         #expect(ra.session.remote == "127.0.0.1:\(b.rtpPort)")
         #expect(rb.received.audioOK)
         #expect(rb.received.statistics.packetsLost == 0)
-        // Before the first packet from B arrived, A sent its first packets to the address it was given.
-        #expect(ru.junk.beforeStart + ru.earlyPackets == ra.sent.packets - rb.received.statistics.packetsReceived)
+        // Before B's first packet arrived, A sent to the address it was given (one loop: A's
+        // first packet is due before B's, so there is at least one); the rest reached B.
+        let stray = ra.sent.packets - rb.received.statistics.packetsReceived
+        #expect(stray >= 1)
+        #expect(ru.junk.beforeStart + ru.earlyPackets >= stray)  // plus any RTCP A sent there
         await engine.shutdown()
     }
 
     @Test func portsRunOutAndAreReused() async throws {
-        let engine = try makeEngine(ports: 41080...41083)  // two pairs: 41080/1, 41082/3
+        let engine = try makeEngine(ports: 23080...23083)  // two pairs: 23080/1, 23082/3
         let first = try await engine.openSession()
         let second = try await engine.openSession()
-        #expect([first.rtpPort, second.rtpPort] == [41080, 41082])
-        #expect(first.rtcpPort == 41081)
+        #expect([first.rtpPort, second.rtpPort] == [23080, 23082])
+        #expect(first.rtcpPort == 23081)
         do {
             _ = try await engine.openSession()
             Issue.record("a third session must not find ports")
         } catch {
             #expect(error.code == .portsExhausted)
-            #expect(error.message == "no free RTP/RTCP port pair in 41080-41083: 2 of 2 pairs in use by this engine")
+            #expect(error.message == "no free RTP/RTCP port pair in 23080-23083: 2 of 2 pairs in use by this engine")
         }
         _ = try await engine.stop(first)
         let third = try await engine.openSession()
-        #expect(third.rtpPort == 41080)
+        #expect(third.rtpPort == 23080)
         await #expect(throws: MediaEngineError.self) { try await engine.stop(first) }
         await engine.shutdown()
         await #expect(throws: MediaEngineError.self) { try await engine.openSession() }
     }
 
     @Test func refusedParametersSayWhy() async throws {
-        let engine = try makeEngine(ports: 41130...41139)
+        let engine = try makeEngine(ports: 23130...23139)
         let a = try await engine.openSession()
         let cases: [(MediaParameters, MediaEngineError.Code, String)] = [
             (MediaParameters(remote: MediaEndpoint(host: "::1", port: 5004)!, toneFrequency: 1750), .invalidAddress,
@@ -139,13 +142,16 @@ struct SocketTests {
             }
         }
         await #expect(throws: MediaEngineError.self) { try await engine.sendDTMF(a, digits: "1") }
+        for range: ClosedRange<UInt16> in [0...99, 23141...23141] {
+            #expect(throws: MediaEngineError.self) { try makeEngine(ports: range) }
+        }
         #expect(MediaEndpoint(host: "example.com", port: 5004) == nil)
         await engine.shutdown()
     }
 
     @Test func ipv6Loopback() async throws {
         let engine = try MediaEngine(configuration: MediaEngine.Configuration(
-            portRange: 41100...41119, bindAddress: "::1", rtcpIntervalSeconds: 0.2, seed: 5))
+            portRange: 23100...23119, bindAddress: "::1", rtcpIntervalSeconds: 0.2, seed: 5))
         let a = try await engine.openSession()
         let b = try await engine.openSession()
         #expect(a.localAddress == "::1")
@@ -166,7 +172,7 @@ struct SocketTests {
 
     /// The report's JSON: snake_case keys, nulls written out where nothing is known yet.
     @Test func reportEncodesWithExplicitNulls() async throws {
-        let engine = try makeEngine(ports: 41120...41129)
+        let engine = try makeEngine(ports: 23120...23129)
         let a = try await engine.openSession()
         let report = try await engine.report(a)
         let encoder = JSONEncoder()

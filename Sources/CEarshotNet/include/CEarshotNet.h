@@ -94,6 +94,8 @@ void earshot_realtime(int64_t *seconds, uint32_t *nanoseconds);
 /// Sets the calling thread's timer slack (PR_SET_TIMERSLACK; the default is 50 µs, which
 /// the kernel may add to every timer expiry); 0 or -errno.
 int earshot_thread_set_timer_slack(unsigned long nanoseconds);
+/// Puts the calling thread in SCHED_FIFO at `priority` (1–99); needs CAP_SYS_NICE. 0 or -errno.
+int earshot_thread_set_realtime(int priority);
 /// Names the calling thread (at most 15 characters are kept).
 void earshot_thread_set_name(const char *name);
 /// CPU time consumed by the calling thread, nanoseconds.

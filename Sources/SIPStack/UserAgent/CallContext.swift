@@ -23,7 +23,7 @@ enum CallEvent: Sendable {
     /// RFC 4028: the session timer's next deadline (refresh, or expiry).
     case sessionTimerDue(generation: Int)
     /// A refresh we sent came back.
-    case refreshAnswered(method: SIPMethod, outcome: ClientOutcome, generation: Int)
+    case refreshAnswered(method: SIPMethod, outcome: ClientOutcome, request: SIPRequest)
     /// The callee's ring time is over: answer.
     case answerDue
     /// The agent is shutting down.
@@ -58,7 +58,11 @@ final class CallContext {
     var sessionIntervalRetries = 0
     /// The ACK we sent for the 2xx (resent when the 2xx is retransmitted, §13.2.2.4).
     var lastACK: SIPRequest?
-    var sessionTimer: SessionTimerPlan?
+    /// RFC 4028: the negotiation (our policy, 422 retries) and the refresh/expiry machine.
+    var negotiator = SessionTimerNegotiator()
+    var timerState = SessionTimerState()
+    /// Bumped whenever the machine reschedules or cancels, so stale timer events are ignored.
+    var timerGeneration = 0
     var refreshes: [CallReport.Refresh] = []
     /// The INVITE that created the dialog (callee) or the last one we sent (caller).
     var invite: SIPRequest?
@@ -70,6 +74,8 @@ final class CallContext {
     var pendingRefreshMethod: SIPMethod?
     var lastRefresh: SIPRequest?
     var byeSent = false
+    /// We sent CANCEL because nobody answered in time (a 487 then means no answer).
+    var cancelledForNoAnswer = false
 
     init(callID: String, role: Role, destination: SIPDestination, ladderBodyLimit: Int) {
         self.ladder = SIPLadder(bodyLimit: ladderBodyLimit)

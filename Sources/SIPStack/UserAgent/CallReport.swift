@@ -76,6 +76,14 @@ public struct CallReport: Sendable, Encodable {
     public struct Directions: Sendable, Encodable {
         public var outbound: MediaReport.RemoteView?
         public var inbound: MediaReport.Received?
+
+        enum CodingKeys: String, CodingKey { case outbound, inbound }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(outbound, forKey: .outbound)
+            try c.encode(inbound, forKey: .inbound)
+        }
     }
 
     public var callID: String

@@ -7,16 +7,17 @@ extension SIPUserAgent {
     /// The confirmed dialog until it ends, for both roles: hang up when the plan says so,
     /// answer the peer's BYE, re-INVITE and UPDATE, refresh or expire the session (RFC 4028),
     /// re-ACK retransmitted 2xx (caller), stop 2xx retransmissions on ACK (callee).
-    func runEstablishedCall(_ call: CallContext, factory: RequestFactory, session: MediaSession,
-                            invite: SIPRequest, offer: SessionDescription) async -> CallEnding {
+    func runEstablishedCall(_ call: CallContext, initialTimerActions: [SessionTimerState.Action], factory: RequestFactory,
+                            session: MediaSession, invite: SIPRequest, offer: SessionDescription) async -> CallEnding {
         call.localSDP = call.localSDP ?? offer
-        var generation = 0
+        if let ending = await perform(initialTimerActions, call: call, factory: factory) { return ending }
         for await event in call.stream {
             switch event {
             case .hangupDue:
-                return await sendBye(call, factory: factory) ? call.ending(.normal(by: .local)) : call.ending(.normal(by: .local))
+                await sendBye(call, factory: factory)
+                return call.ending(.normal(by: .local))
             case .shutdown:
-                _ = await sendBye(call, factory: factory)
+                await sendBye(call, factory: factory)
                 return call.ending(.normal(by: .local))
             case .dtmfDue:
                 if let digits = call.dtmfPlanned {
@@ -25,7 +26,7 @@ extension SIPUserAgent {
                 }
             case .strayResponse(let response):
                 // §13.2.2.4: every retransmission of the 2xx gets the same ACK again.
-                if (200...299).contains(response.statusCode), (try? response.headers.cseq)??.method == .invite,
+                if (200...299).contains(response.statusCode), response.headers.cseqValue?.method == .invite,
                    let ack = call.lastACK {
                     try? await sendRequest(ack, to: call.destination)
                 }
@@ -38,85 +39,55 @@ extension SIPUserAgent {
                     case .send(.response(let response)): try? await sendResponse(response, replyingTo: incoming)
                     case .startTimer(let next, let delay): call.schedule(.retransmitTimer(next), after: delay)
                     case .timedOut:
-                        _ = await sendBye(call, factory: factory)
+                        await sendBye(call, factory: factory)
                         return call.ending(.ackTimeout)
                     default: continue
                     }
                 }
             case .ackTimeout:
-                _ = await sendBye(call, factory: factory)
+                await sendBye(call, factory: factory)
                 return call.ending(.ackTimeout)
             case .cancelled:
                 continue  // too late: the call is answered (§9.2)
             case .request(let request, let key, let incoming):
-                if let ending = await handleInDialog(request, key: key, incoming: incoming, call: call, session: session,
-                                                     generation: &generation) {
+                if let ending = await handleInDialog(request, key: key, incoming: incoming, call: call, factory: factory) {
                     return ending
                 }
             case .sessionTimerDue(let due):
-                guard due == generation, let plan = call.sessionTimer else { continue }
-                if plan.weRefresh {
-                    // RFC 4028 §10: refresh at half the interval; UPDATE when the peer allows it.
-                    let method = plan.refreshMethod
-                    let request = makeRefresh(call, method: method, factory: factory, plan: plan)
-                    let at = (call.elapsed - (call.answeredAt ?? .zero)).secondsValue
-                    let destination = call.destination
-                    let callEvents = call.events
-                    let sentGeneration = generation
-                    call.pendingRefreshAt = at
-                    call.pendingRefreshMethod = method
-                    Task { [weak self] in
-                        guard let self else { return }
-                        let outcome = await self.runClientTransaction(request, to: destination)
-                        callEvents.yield(.refreshAnswered(method: method, outcome: outcome, generation: sentGeneration))
-                    }
-                } else {
-                    // §10: no refresh arrived before the expiry margin: the session is over.
-                    _ = await sendBye(call, factory: factory)
-                    let at = (call.elapsed - (call.answeredAt ?? .zero))
-                    return call.ending(.sessionExpired(detail: "no session refresh received"))
-                }
-            case .refreshAnswered(let method, let outcome, let due):
-                guard due == generation, let plan = call.sessionTimer else { continue }
-                let at = call.pendingRefreshAt ?? (call.elapsed - (call.answeredAt ?? .zero)).secondsValue
+                guard due == call.timerGeneration else { continue }
+                let actions = call.timerState.handle(.timerFired(at: call.elapsed))
+                if let ending = await perform(actions, call: call, factory: factory) { return ending }
+            case .refreshAnswered(let method, let outcome, let request):
+                let at = call.pendingRefreshAt ?? sinceAnswer(call)
                 call.pendingRefreshAt = nil
                 call.pendingRefreshMethod = nil
+                let actions: [SessionTimerState.Action]
                 switch outcome {
-                case .final(let response) where (200...299).contains(response.statusCode):
-                    call.refreshes.append(.init(atS: at, method: method.rawValue, statusCode: response.statusCode,
-                                                outcome: "refreshed", direction: "sent"))
-                    if method == .invite, let ack = try? call.dialog?.makeACK(for: call.invite ?? invite, via: factory.via(using: &random)) {
-                        // a re-INVITE's 2xx is ACKed like any (§14.1)
-                        try? await sendRequest(ack, to: call.destination)
-                        call.lastACK = ack
-                    }
-                    if var dialog = call.dialog, let sent = call.lastRefresh {
-                        try? dialog.receiveResponse(response, to: sent)
-                        call.dialog = dialog
-                    }
-                    let updated = plan.refreshed(by: response)
-                    call.sessionTimer = updated
-                    generation += 1
-                    call.schedule(.sessionTimerDue(generation: generation), after: updated.firstDeadline)
-                case .final(let response) where response.statusCode == 422:
-                    // §7.4 for refreshes: retry at once with the peer's Min-SE.
-                    call.refreshes.append(.init(atS: at, method: method.rawValue, statusCode: 422, outcome: "interval too small", direction: "sent"))
-                    if let minSE = response.headers.minSEValue {
-                        call.sessionTimer = plan.with(interval: max(Int(minSE), plan.interval))
-                    }
-                    call.events.yield(.sessionTimerDue(generation: generation))
                 case .final(let response):
-                    // §10: a refresh answered with an error ends the session (408/481 certainly;
-                    // any other failure leaves it unrefreshed, so it expires the same).
+                    let success = (200...299).contains(response.statusCode)
                     call.refreshes.append(.init(atS: at, method: method.rawValue, statusCode: response.statusCode,
-                                                outcome: "rejected", direction: "sent"))
-                    _ = await sendBye(call, factory: factory)
-                    return call.ending(.sessionExpired(detail: "refresh \(method.rawValue) rejected \(response.statusCode) \(response.reasonPhrase)"))
+                                                outcome: success ? "refreshed" : "rejected", direction: "sent"))
+                    var negotiated: NegotiatedSessionTimer?
+                    if success {
+                        if method == .invite, let ack = try? call.dialog?.makeACK(for: request, via: factory.via(using: &random)) {
+                            try? await sendRequest(ack, to: call.destination)  // a re-INVITE's 2xx is ACKed (§14.1)
+                            call.lastACK = ack
+                        }
+                        if var dialog = call.dialog {
+                            try? dialog.receiveResponse(response, to: request)
+                            call.dialog = dialog
+                        }
+                        if let allow = response.headers.allowValue { call.timerState.peerAllow = allow }
+                        negotiated = (try? call.negotiator.negotiated(uacResponse: response)) ?? nil
+                    } else if response.statusCode == 422 {
+                        _ = call.negotiator.receive422(response)
+                    }
+                    actions = call.timerState.handle(.refreshAnswered(statusCode: response.statusCode, timer: negotiated, at: call.elapsed))
                 case .timedOut, .transportFailed:
                     call.refreshes.append(.init(atS: at, method: method.rawValue, statusCode: nil, outcome: "unanswered", direction: "sent"))
-                    _ = await sendBye(call, factory: factory)
-                    return call.ending(.sessionExpired(detail: "refresh \(method.rawValue) unanswered"))
+                    actions = call.timerState.handle(.refreshUnanswered(at: call.elapsed))
                 }
+                if let ending = await perform(actions, call: call, factory: factory) { return ending }
             case .answerDue:
                 continue
             }
@@ -124,9 +95,48 @@ extension SIPUserAgent {
         return call.ending(.normal(by: .local))
     }
 
+    /// Seconds since the answer, for refresh records.
+    func sinceAnswer(_ call: CallContext) -> Double { (call.elapsed - (call.answeredAt ?? .zero)).secondsValue }
+
+    /// Executes what the RFC 4028 machine asks for. Returns the ending when it ends the call.
+    func perform(_ actions: [SessionTimerState.Action], call: CallContext, factory: RequestFactory) async -> CallEnding? {
+        for action in actions {
+            switch action {
+            case .rescheduleAt(let time):
+                call.timerGeneration += 1
+                call.schedule(.sessionTimerDue(generation: call.timerGeneration), after: max(.zero, time - call.elapsed))
+            case .cancelTimer:
+                call.timerGeneration += 1
+            case .sendRefresh(let method):
+                let request = makeRefresh(call, method: method, factory: factory)
+                call.pendingRefreshAt = sinceAnswer(call)
+                call.pendingRefreshMethod = method
+                let destination = call.destination
+                let events = call.events
+                Task { [weak self] in
+                    guard let self else { return }
+                    let outcome = await self.runClientTransaction(request, to: destination)
+                    events.yield(.refreshAnswered(method: method, outcome: outcome, request: request))
+                }
+                let more = call.timerState.handle(.refreshSent(method, at: call.elapsed))
+                if let ending = await perform(more, call: call, factory: factory) { return ending }
+            case .sendBye(let ending):
+                if let method = call.pendingRefreshMethod, let sentAt = call.pendingRefreshAt {
+                    call.refreshes.append(.init(atS: sentAt, method: method.rawValue, statusCode: nil, outcome: "unanswered", direction: "sent"))
+                    call.pendingRefreshMethod = nil
+                    call.pendingRefreshAt = nil
+                }
+                call.endedAt = call.elapsed
+                await sendBye(call, factory: factory)
+                return ending
+            }
+        }
+        return nil
+    }
+
     /// A request inside the dialog. Returns the ending when it ends the call.
     private func handleInDialog(_ request: SIPRequest, key: TransactionKey?, incoming: SIPIncoming, call: CallContext,
-                                session: MediaSession, generation: inout Int) async -> CallEnding? {
+                                factory: RequestFactory) async -> CallEnding? {
         if request.method == .ack {
             if var retransmitter = call.retransmitter {
                 _ = retransmitter.receiveACK(request)
@@ -151,7 +161,6 @@ extension SIPUserAgent {
             if let method = call.pendingRefreshMethod, let sentAt = call.pendingRefreshAt {
                 // The gateway that drops calls at 30 minutes: our refresh got no answer and the
                 // far end tore the session down (RFC 4028 §10 on its side).
-                let at = (call.elapsed - (call.answeredAt ?? .zero)).secondsValue
                 call.refreshes.append(.init(atS: sentAt, method: method.rawValue, statusCode: nil, outcome: "unanswered", direction: "sent"))
                 return call.ending(.sessionExpired(detail: "refresh \(method.rawValue) unanswered, the far end ended the call (BYE)"))
             }
@@ -173,21 +182,27 @@ extension SIPUserAgent {
                 body = Array(previous.revising(previous).serialized().utf8)
                 headers.add(.contentType, "application/sdp")
             }
-            let at = (call.elapsed - (call.answeredAt ?? .zero)).secondsValue
-            if let requested = request.headers.sessionExpiresValue {
-                let plan = SessionTimerPlan.uas(request: request, requested: requested, minSE: configuration.sessionTimer.minSE,
-                                                previous: call.sessionTimer)
-                call.sessionTimer = plan
-                headers.add(.require, "timer")
-                headers.add(.sessionExpires, plan.headerValue)
-                generation += 1
-                call.schedule(.sessionTimerDue(generation: generation), after: plan.firstDeadline)
-            } else if let plan = call.sessionTimer {
-                generation += 1
-                call.schedule(.sessionTimerDue(generation: generation), after: plan.firstDeadline)
+            // RFC 4028 §9 for a refresh from the peer: our answer's Session-Expires (or a 422),
+            // and the machine restarts the interval.
+            var timerActions: [SessionTimerState.Action] = []
+            if request.headers.sessionExpiresValue != nil || call.timerState.timer != nil {
+                switch try? call.negotiator.answer(request) {
+                case .reject(let minSE):
+                    var rejection = SIPHeaders()
+                    rejection.add(.minSE, "\(minSE)")
+                    await replyInDialog(request, on: key, status: 422, call: call, headers: rejection)
+                    return nil
+                case .accept(let timer, let timerHeaders):
+                    for field in timerHeaders { headers.add(field) }
+                    timerActions = call.timerState.handle(.refreshReceived(timer, at: call.elapsed))
+                case nil:
+                    break
+                }
             }
-            call.refreshes.append(.init(atS: at, method: request.method.rawValue, statusCode: 200, outcome: "refreshed", direction: "received"))
+            call.refreshes.append(.init(atS: sinceAnswer(call), method: request.method.rawValue, statusCode: 200, outcome: "refreshed",
+                                        direction: "received"))
             await replyInDialog(request, on: key, status: 200, call: call, headers: headers, body: body)
+            if let ending = await perform(timerActions, call: call, factory: factory) { return ending }
             if request.method == .invite, let response = serverTransactions[key]?.transaction.finalResponse,
                (200...299).contains(response.statusCode), !incoming.kind.isReliable || true {
                 // The 2xx to a re-INVITE is retransmitted until ACKed, like the first (§13.3.1.4).
@@ -224,27 +239,19 @@ extension SIPUserAgent {
         await respond(response, on: key)
     }
 
-    /// UPDATE (RFC 3311) or re-INVITE refreshing the session: same SDP, a new version when
-    /// it is an offer (RFC 4028 §7.4 lets the refresh carry no offer; re-INVITE must carry one
-    /// to not force the peer to offer, so we send ours again).
-    func makeRefresh(_ call: CallContext, method: SIPMethod, factory: RequestFactory, plan: SessionTimerPlan) -> SIPRequest {
-        var headers = SIPHeaders()
-        headers.add(.sessionExpires, plan.refreshHeaderValue)
-        headers.add(.minSE, "\(configuration.sessionTimer.minSE)")
-        headers.add(.supported, "timer")
+    /// UPDATE (RFC 3311) or re-INVITE refreshing the session (RFC 4028 §7.4): the session-timer
+    /// headers of the interval in force; a re-INVITE carries our SDP again (same version: RFC
+    /// 3264 §8 "no change"), an UPDATE no body.
+    func makeRefresh(_ call: CallContext, method: SIPMethod, factory: RequestFactory) -> SIPRequest {
         var body: [UInt8] = []
         if method == .invite, let previous = call.localSDP {
-            let revised = previous.revising(previous)
-            call.localSDP = revised
-            body = Array(revised.serialized().utf8)
+            body = Array(previous.serialized().utf8)
         }
         var dialog = call.dialog!
-        let request = dialog.makeRequest(method: method, via: factory.via(using: &random), body: body,
-                                         contentType: body.isEmpty ? nil : SIPMediaType(type: "application", subtype: "sdp"),
-                                         extraHeaders: headers)
+        var request = dialog.makeRequest(method: method, via: factory.via(using: &random), body: body,
+                                         contentType: body.isEmpty ? nil : SIPMediaType(type: "application", subtype: "sdp"))
+        call.negotiator.apply(to: &request, current: call.timerState.timer)
         call.dialog = dialog
-        call.lastRefresh = request
-        if method == .invite { call.invite = request }
         return request
     }
 

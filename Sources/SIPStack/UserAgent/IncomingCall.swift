@@ -43,11 +43,19 @@ extension SIPUserAgent {
         if let status = configuration.rejectWith {
             return await fail(status, call.ending(.rejected(status: status, reason: SIPResponse.defaultReasonPhrase(for: status))))
         }
-        // RFC 4028 §9: too small an interval is refused with 422 and our Min-SE.
-        let requestedSE = invite.headers.sessionExpiresValue
-        if let requestedSE, Int(requestedSE.delta) < configuration.sessionTimer.minSE {
+        // RFC 4028 §9: a timer when the caller asks for one (or we are configured to ask);
+        // too small an interval is refused with 422 and our Min-SE. The caller refreshes
+        // when it can (policy `.peer`).
+        call.negotiator = SessionTimerNegotiator(policy: SessionTimerPolicy(
+            sessionExpires: UInt32(configuration.sessionTimer.sessionExpires ?? 1800),
+            minSE: UInt32(configuration.sessionTimer.minSE), refresher: .peer))
+        var timerAnswer: SessionTimerAnswer?
+        if invite.headers.sessionExpiresValue != nil || configuration.sessionTimer.sessionExpires != nil {
+            timerAnswer = try? call.negotiator.answer(invite)
+        }
+        if case .reject(let minSE) = timerAnswer {
             var headers = SIPHeaders()
-            headers.add(.minSE, "\(configuration.sessionTimer.minSE)")
+            headers.add(.minSE, "\(minSE)")
             return await fail(422, call.ending(.rejected(status: 422, reason: "Session Interval Too Small")), headers: headers)
         }
         guard let offer = try? SessionDescription(parsing: String(decoding: invite.body, as: UTF8.self), options: .lenientOrder) else {
@@ -96,18 +104,10 @@ extension SIPUserAgent {
             }
         }
         var headers = capabilityHeaders(includeAccept: false)
-        var plan: SessionTimerPlan?
-        if let requestedSE {
-            plan = SessionTimerPlan.uas(request: invite, requested: requestedSE, minSE: configuration.sessionTimer.minSE, previous: nil)
-        } else if let ours = configuration.sessionTimer.sessionExpires {
-            // The caller did not ask; §9: we may still time the session, refreshing it ourselves
-            // only when the caller supports timers (else it could not know).
-            let supportsTimer = ((try? invite.headers.supported) ?? []).contains("timer")
-            if supportsTimer { plan = SessionTimerPlan.uasChoosing(interval: ours, peerAllow: invite.headers.allowValue) }
-        }
-        if let plan {
-            headers.add(.require, "timer")
-            headers.add(.sessionExpires, plan.headerValue)
+        var negotiated: NegotiatedSessionTimer?
+        if case .accept(let timer, let timerHeaders) = timerAnswer {
+            negotiated = timer
+            for field in timerHeaders { headers.add(field) }
         }
         guard let ok = try? SIPResponse(answering: invite, statusCode: 200, toTag: localTag, contact: contact, copyRecordRoute: true,
                                         headers: headers, body: Array(answer.serialized().utf8),
@@ -144,10 +144,10 @@ extension SIPUserAgent {
             }
             call.retransmitter = retransmitter
         }
-        call.sessionTimer = plan
-        if let plan { call.schedule(.sessionTimerDue(generation: 0), after: plan.firstDeadline) }
+        call.timerState.peerAllow = invite.headers.allowValue
+        let timerActions = call.timerState.handle(.callEstablished(negotiated, at: call.elapsed))
 
-        let ending = await runEstablishedCall(call, factory: factory, session: session, invite: invite, offer: answer)
+        let ending = await runEstablishedCall(call, initialTimerActions: timerActions, factory: factory, session: session, invite: invite, offer: answer)
         let mediaReport = try? await media.stop(session)
         return report(for: call, ending: ending, media: mediaReport)
     }

@@ -82,7 +82,10 @@ extension SIPUserAgent {
         offer.addMediaAttribute(earshotToneAttribute, "\(configuration.toneFrequency)")
         let offerBody = Array(offer.serialized().utf8)
 
-        var sessionExpires = configuration.sessionTimer.sessionExpires
+        if let interval = configuration.sessionTimer.sessionExpires {
+            call.negotiator = SessionTimerNegotiator(policy: SessionTimerPolicy(
+                sessionExpires: UInt32(interval), minSE: UInt32(configuration.sessionTimer.minSE), refresher: .us))
+        }
         var sequence: UInt32 = 1
         var authorization: (credentials: DigestCredentials, proxy: Bool)?
         var invite: SIPRequest
@@ -90,14 +93,13 @@ extension SIPUserAgent {
         var attempts = 0
         while true {
             attempts += 1
-            var extra = SIPHeaders()
-            if let sessionExpires {
-                extra.add(.sessionExpires, "\(sessionExpires)")
-                extra.add(.minSE, "\(configuration.sessionTimer.minSE)")
-            }
+            let extra = SIPHeaders()
             invite = factory.request(method: .invite, uri: .sip(request.target), from: from, to: to, callID: callID,
                                      sequence: sequence, body: offerBody, contentType: SIPMediaType(type: "application", subtype: "sdp"),
                                      extraHeaders: extra, using: &random)
+            // RFC 4028 §7.1: Supported: timer always (the factory adds it); Session-Expires and
+            // Min-SE when we ask for a session timer.
+            if configuration.sessionTimer.sessionExpires != nil { call.negotiator.apply(to: &invite) }
             if let authorization { invite.headers.setCredentials(authorization.credentials, forProxy: authorization.proxy) }
             if call.inviteSentAt == nil { call.inviteSentAt = call.elapsed }
             let sentInvite = invite
@@ -138,20 +140,15 @@ extension SIPUserAgent {
                     continue
                 }
             }
-            if response.statusCode == 422, attempts <= 3, let minSE = response.headers.minSEValue {
-                // RFC 4028 §7.4 (and §6): retry with Session-Expires at least the Min-SE asked for.
-                sessionExpires = max(Int(minSE), sessionExpires ?? 0)
+            if response.statusCode == 422, call.negotiator.receive422(response) {
+                // RFC 4028 §7.3: retry with the interval raised to the 422's Min-SE.
                 sequence += 1
                 call.sessionIntervalRetries += 1
                 continue
             }
             await media.release(session)
-            let ending: CallEnding
-            switch response.statusCode {
-            case 401, 407: ending = call.ending(.authenticationFailed(status: response.statusCode, reason: response.reasonPhrase))
-            case 487: ending = call.ending(.noAnswer(detail: "487 after CANCEL (no answer in time)"))
-            default: ending = call.ending(.rejected(status: response.statusCode, reason: response.reasonPhrase))
-            }
+            // 486/600 busy, 401/407 refused credentials, 487 after our CANCEL no answer, 408 no answer.
+            let ending = call.ending(.finalResponse(response, cancelReason: call.cancelledForNoAnswer ? .noAnswer : nil))
             return finishedReport(call, ending: ending, session: nil, from: from, to: to)
         }
 
@@ -189,14 +186,15 @@ extension SIPUserAgent {
             return finishedReport(call, ending: call.ending(.mediaError(detail: String(describing: error))), session: nil, from: from, to: to)
         }
 
-        // Session timer (RFC 4028 §7.2): what the 2xx says, or — when the peer ignored our
-        // request — we refresh ourselves at the interval we asked for.
-        call.sessionTimer = SessionTimerPlan(uacResponse: response, requested: sessionExpires, peerAllow: response.headers.allowValue)
-        if let plan = call.sessionTimer { call.schedule(.sessionTimerDue(generation: 0), after: plan.firstDeadline) }
+        // Session timer (RFC 4028 §7.2): what the 2xx says decides who refreshes.
+        var pendingTimerActions: [SessionTimerState.Action] = []
+        call.timerState.peerAllow = response.headers.allowValue
+        let negotiated = (try? call.negotiator.negotiated(uacResponse: response)) ?? nil
+        pendingTimerActions = call.timerState.handle(.callEstablished(negotiated, at: call.elapsed))
         call.schedule(.hangupDue, after: request.duration)
         if let digits = request.dtmf, !digits.isEmpty { call.schedule(.dtmfDue, after: request.dtmfDelay) }
 
-        let ending = await runEstablishedCall(call, factory: factory, session: session, invite: invite, offer: offer)
+        let ending = await runEstablishedCall(call, initialTimerActions: pendingTimerActions, factory: factory, session: session, invite: invite, offer: offer)
         let report = try? await media.stop(session)
         return finishedReport(call, ending: ending, session: report, from: from, to: to)
     }
@@ -210,6 +208,7 @@ extension SIPUserAgent {
     }
 
     func cancelInvite(_ invite: SIPRequest, destination: SIPDestination) async {
+        if let callID = invite.headers.callIDValue { calls[callID]?.cancelledForNoAnswer = true }
         guard let cancel = try? SIPRequest.cancel(invite) else { return }
         _ = await runClientTransaction(cancel, to: destination)
     }

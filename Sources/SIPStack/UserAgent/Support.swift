@@ -91,7 +91,7 @@ extension SIPUserAgent {
             var address = withUnsafeBytes(of: &local) { $0.load(as: sockaddr_in.self) }
             guard inet_ntop(AF_INET, &address.sin_addr, &buffer, socklen_t(buffer.count)) != nil else { return nil }
         }
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Our Via/Contact for requests over `kind`: the listener's port and the address peers reach.
@@ -134,9 +134,13 @@ extension SIPUserAgent {
             answerToFirstRTPMs: firstRTP,
             authRoundTrips: call.authRoundTrips,
             sessionIntervalRetries: call.sessionIntervalRetries)
-        let sessionTimer = call.sessionTimer.map {
-            CallReport.SessionTimerReport(intervalS: $0.interval, refresher: $0.refresher, weRefresh: $0.weRefresh,
-                                          refreshMethod: $0.refreshMethod.rawValue, refreshes: call.refreshes)
+        // The last negotiated timer (nil once a refresh turned it off, or when none was).
+        let sessionTimer = call.timerState.timer.map { timer in
+            // `refresher` in the dialog's terms: the caller is the UAC.
+            let weAreUAC = call.role == .caller
+            return CallReport.SessionTimerReport(
+                intervalS: Int(timer.seconds), refresher: timer.weAreRefresher == weAreUAC ? "uac" : "uas",
+                weRefresh: timer.weAreRefresher, refreshMethod: call.timerState.refreshMethod.rawValue, refreshes: call.refreshes)
         }
         return CallReport(
             callID: call.callID, role: call.role.rawValue, localURI: call.localURI, remoteURI: call.remoteURI,

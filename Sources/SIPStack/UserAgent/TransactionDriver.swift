@@ -115,6 +115,10 @@ extension SIPUserAgent {
                     clientTransactions[key] = entry
                     await handler(response)
                     continuation.resume(returning: .final(response))
+                } else if response.statusCode >= 200 {
+                    // A retransmitted 2xx in the RFC 6026 Accepted state: the dialog re-ACKs it
+                    // (§13.2.2.4), like one arriving after the transaction ended.
+                    await strayResponse(response)
                 } else {
                     await handler(response)
                 }
