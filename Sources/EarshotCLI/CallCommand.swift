@@ -46,6 +46,12 @@ struct EngineOptions: ParsableArguments {
     @Option(help: .init("text or json"))
     var format: OutputFormat = .text
 
+    @Option(name: .customLong("media-priority"), help: ArgumentHelp("Run the media loop threads in SCHED_FIFO at this priority (1–99; needs CAP_SYS_NICE) so that other work on the machine cannot hold back the 20 ms grid.", valueName: "1-99"))
+    var mediaPriority: Int32?
+
+    @Option(name: .customLong("media-loops"), help: ArgumentHelp("Media loop threads (sessions are spread over them).", valueName: "n"))
+    var mediaLoops: Int = 1
+
     func portRange() throws -> ClosedRange<UInt16> {
         let parts = rtpPorts.split(separator: "-").map { UInt16($0.trimmingCharacters(in: .whitespaces)) }
         guard parts.count == 2, let low = parts[0], let high = parts[1], low < high, low >= 1024 else {
@@ -114,8 +120,14 @@ struct EngineOptions: ParsableArguments {
     }
 
     func mediaEngine(bindAddress: String) throws -> MediaEngine {
+        if let mediaPriority, !(1...99).contains(mediaPriority) {
+            throw CommandFailure.usage("--media-priority must be 1–99, got \(mediaPriority)")
+        }
+        guard (1...64).contains(mediaLoops) else { throw CommandFailure.usage("--media-loops must be 1–64, got \(mediaLoops)") }
         do {
-            return try MediaEngine(configuration: MediaEngine.Configuration(portRange: try portRange(), dscp: try dscpValue(), bindAddress: bindAddress))
+            return try MediaEngine(configuration: MediaEngine.Configuration(
+                portRange: try portRange(), dscp: try dscpValue(), loopCount: mediaLoops, bindAddress: bindAddress,
+                realtimePriority: mediaPriority))
         } catch let failure as CommandFailure {
             throw failure
         } catch {

@@ -1,6 +1,7 @@
 import Foundation
 import MediaEngine
 import SIPStack
+import SIPTransaction
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -414,7 +415,8 @@ struct LoadReport: Encodable {
             + "send errors \(media.sendErrors); the far end's RTCP reports \(remoteReportedLost) of ours lost")
         let pacing = media.lateness.summary
         lines.append("pacing lateness vs the 20 ms grid (\(pacing.count) packets sent): p50 \(us(pacing.p50)), p99 \(us(pacing.p99)), max \(us(pacing.max))")
-        lines.append("process: CPU \(f(process.cpuS, 2)) s (user \(f(process.cpuUserS, 2)), system \(f(process.cpuSystemS, 2))) in \(f(process.wallS)) s, max RSS \(process.maxRSSKB / 1024) MiB")
+        lines.append("process: CPU \(f(process.cpuS, 2)) s (user \(f(process.cpuUserS, 2)), system \(f(process.cpuSystemS, 2))) in \(f(process.wallS)) s, max RSS \(process.maxRSSKB / 1024) MiB; "
+            + "media loop threads \(engine.map { $0.realtime ? "in SCHED_FIFO" : "in the normal scheduler" } ?? "—")")
         if let s = steadyState {
             lines.append("steady state \(f(s.fromS)) s → \(f(s.toS)) s, \(s.callsUp) calls up: \(f(s.cores * 100)) % of a core, "
                 + "\(f(s.cpuPerCallPct, 3)) % per call; media loop \(f(s.mediaLoopCores.map { $0 * 100 })) %, "
