@@ -1,5 +1,7 @@
 import Foundation
 import MediaEngine
+import RTPCore
+import SIPCore
 import SIPStack
 import SIPTransaction
 #if canImport(Glibc)
