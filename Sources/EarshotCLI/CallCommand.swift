@@ -52,6 +52,9 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .customLong("media-loops"), help: ArgumentHelp("Media loop threads (sessions are spread over them).", valueName: "n"))
     var mediaLoops: Int = 1
 
+    @Option(name: .customLong("grid-phases"), help: ArgumentHelp("Send phases per 20 ms: sessions start on multiples of 20 ms / n and spread evenly over them (more phases: smaller send bursts, more wake-ups).", valueName: "n"))
+    var gridPhases: Int = 20
+
     func portRange() throws -> ClosedRange<UInt16> {
         let parts = rtpPorts.split(separator: "-").map { UInt16($0.trimmingCharacters(in: .whitespaces)) }
         guard parts.count == 2, let low = parts[0], let high = parts[1], low < high, low >= 1024 else {
@@ -124,10 +127,11 @@ struct EngineOptions: ParsableArguments {
             throw CommandFailure.usage("--media-priority must be 1–99, got \(mediaPriority)")
         }
         guard (1...64).contains(mediaLoops) else { throw CommandFailure.usage("--media-loops must be 1–64, got \(mediaLoops)") }
+        guard (1...400).contains(gridPhases) else { throw CommandFailure.usage("--grid-phases must be 1–400, got \(gridPhases)") }
         do {
             return try MediaEngine(configuration: MediaEngine.Configuration(
                 portRange: try portRange(), dscp: try dscpValue(), loopCount: mediaLoops, bindAddress: bindAddress,
-                realtimePriority: mediaPriority))
+                startAlignmentNanoseconds: 20_000_000 / Int64(gridPhases), realtimePriority: mediaPriority))
         } catch let failure as CommandFailure {
             throw failure
         } catch {
