@@ -46,6 +46,15 @@ struct EngineOptions: ParsableArguments {
     @Option(help: .init("text or json"))
     var format: OutputFormat = .text
 
+    @Option(name: .customLong("media-priority"), help: ArgumentHelp("Run the media loop threads in SCHED_FIFO at this priority (1–99; needs CAP_SYS_NICE) so that other work on the machine cannot hold back the 20 ms grid.", valueName: "1-99"))
+    var mediaPriority: Int32?
+
+    @Option(name: .customLong("media-loops"), help: ArgumentHelp("Media loop threads (sessions are spread over them).", valueName: "n"))
+    var mediaLoops: Int = 1
+
+    @Option(name: .customLong("grid-phases"), help: ArgumentHelp("Send phases per 20 ms: sessions start on multiples of 20 ms / n and spread evenly over them (more phases: smaller send bursts, more wake-ups).", valueName: "n"))
+    var gridPhases: Int = 20
+
     func portRange() throws -> ClosedRange<UInt16> {
         let parts = rtpPorts.split(separator: "-").map { UInt16($0.trimmingCharacters(in: .whitespaces)) }
         guard parts.count == 2, let low = parts[0], let high = parts[1], low < high, low >= 1024 else {
@@ -114,8 +123,15 @@ struct EngineOptions: ParsableArguments {
     }
 
     func mediaEngine(bindAddress: String) throws -> MediaEngine {
+        if let mediaPriority, !(1...99).contains(mediaPriority) {
+            throw CommandFailure.usage("--media-priority must be 1–99, got \(mediaPriority)")
+        }
+        guard (1...64).contains(mediaLoops) else { throw CommandFailure.usage("--media-loops must be 1–64, got \(mediaLoops)") }
+        guard (1...400).contains(gridPhases) else { throw CommandFailure.usage("--grid-phases must be 1–400, got \(gridPhases)") }
         do {
-            return try MediaEngine(configuration: MediaEngine.Configuration(portRange: try portRange(), dscp: try dscpValue(), bindAddress: bindAddress))
+            return try MediaEngine(configuration: MediaEngine.Configuration(
+                portRange: try portRange(), dscp: try dscpValue(), loopCount: mediaLoops, bindAddress: bindAddress,
+                startAlignmentNanoseconds: 20_000_000 / Int64(gridPhases), realtimePriority: mediaPriority))
         } catch let failure as CommandFailure {
             throw failure
         } catch {
@@ -139,8 +155,18 @@ struct CallCommand: AsyncParsableCommand {
             or give --expect-tone). A peer that echoes RTP (sipp -rtp_echo) sends our own tone \
             back: use --expect-tone with our --tone.
 
-            Exit status: 0 the call completed normally with media both ways; 1 it failed \
-            (rejected, no answer, dropped, one-way audio — the report says which); 2 bad usage.
+            Load test: --concurrent N places N identical calls from one user agent (one \
+            process, one media engine), started evenly over --ramp, each lasting --duration once \
+            answered, and prints one summary: calls passed/degraded/failed and their ending \
+            causes, setup times, packets sent/received/lost over all calls, the pacing \
+            lateness of every packet sent against its 20 ms grid (p50/p99/max), process CPU \
+            (getrusage, whole run and the steady-state window when every call is up) and max \
+            RSS. --rtp-ports must hold N port pairs. --verbose adds every call's report \
+            (JSON: under "calls"). BENCHMARKS.md shows it in use (scripts/bench-engine).
+
+            Exit status: 0 the call completed normally with media both ways (with \
+            --concurrent: every call passed); 1 it failed (rejected, no answer, dropped, \
+            one-way audio — the report says which); 2 bad usage.
             """
     )
 
@@ -183,11 +209,40 @@ struct CallCommand: AsyncParsableCommand {
     @Flag(help: "Print the SIP ladder in the text report.")
     var ladder = false
 
+    @Option(help: ArgumentHelp("Load test: place N identical calls at once from this one user agent and media engine, and print an aggregate summary instead of one report.", valueName: "n"))
+    var concurrent: Int?
+
+    @Option(help: ArgumentHelp("With --concurrent: start the calls evenly spread over this time.", valueName: "duration"))
+    var ramp: String = "5s"
+
+    @Flag(help: "With --concurrent: add every call's report (text: one line per call; json: the full reports under \"calls\").")
+    var verbose = false
+
     @OptionGroup var engine: EngineOptions
 
     func run() async throws {
         do {
-            let report = try await place()
+            let plan = try prepare()
+            if let count = concurrent {
+                let load = try loadRun(count: count)
+                let (agent, media) = try await start(plan)
+                if engine.format == .text {
+                    Output.stderr("placing \(count) calls to \(target) over \(plan.kind.rawValue), ramp \(ramp), each lasting \(duration)…")
+                }
+                let summary = await load.run(plan.request, agent: agent, media: media)
+                await agent.shutdown()
+                await media.shutdown()
+                try summary.print(format: engine.format)
+                if summary.failed + summary.degraded > 0 { throw ExitCode(1) }
+                return
+            }
+            let (agent, media) = try await start(plan)
+            if engine.format == .text {
+                Output.stderr("calling \(target) over \(plan.kind.rawValue) for \(self.duration)…")
+            }
+            let report = await agent.placeCall(plan.request)
+            await agent.shutdown()
+            await media.shutdown()
             try CallOutput.print(report, format: engine.format, ladder: ladder)
             if report.status == "failed" { throw ExitCode(1) }
         } catch let failure as CommandFailure {
@@ -195,7 +250,27 @@ struct CallCommand: AsyncParsableCommand {
         }
     }
 
-    private func place() async throws -> CallReport {
+    /// What the command line asks for, checked: the call to place and the agent to place it.
+    struct Plan {
+        var request: CallRequest
+        var kind: SIPTransportKind
+        var localHost: String
+        var agent: UserAgentConfiguration
+    }
+
+    private func loadRun(count: Int) throws -> LoadRun {
+        guard count >= 1 else { throw CommandFailure.usage("--concurrent must be at least 1, got \(count)") }
+        guard let ramp = DurationText.parse(ramp) else { throw CommandFailure.usage("--ramp must be a duration like 5s, got \(self.ramp)") }
+        let range = try engine.portRange()
+        let first = Int(range.lowerBound) + Int(range.lowerBound) % 2
+        let pairs = max(0, (Int(range.upperBound) - first + 1) / 2)
+        guard pairs >= count else {
+            throw CommandFailure.usage("--rtp-ports \(engine.rtpPorts) holds \(pairs) RTP/RTCP port pairs; \(count) calls need \(count) (e.g. --rtp-ports 20000-\(20000 + 2 * count + 99))")
+        }
+        return LoadRun(count: count, ramp: ramp, duration: DurationText.parse(duration) ?? .zero, verbose: verbose)
+    }
+
+    private func prepare() throws -> Plan {
         guard let uri = try? SIPURI(parsing: target) else {
             throw CommandFailure.usage("\(target) is not a SIP URI (expected sip:user@host[:port])")
         }
@@ -245,36 +320,34 @@ struct CallCommand: AsyncParsableCommand {
             guard let parsed = try? SIPURI(parsing: text) else { throw CommandFailure.usage("--from is not a SIP URI: \(text)") }
             return parsed
         }
-
-        let media = try engine.mediaEngine(bindAddress: local.host)
         let tlsServer = try engine.tlsServer()
         // Over TLS without a certificate of our own we only dial out: no TLS listener (the
         // peer answers on our connection). A UDP listener stays for the Via/Contact port.
         let listenerKind: SIPTransportKind = kind == .tls && tlsServer == nil ? .udp : kind
-        let configuration = UserAgentConfiguration(
+        var configuration = UserAgentConfiguration(
             listeners: [SIPListenerConfiguration(kind: listenerKind, host: local.host, port: local.port)],
             user: engine.user, timers: try engine.timers(), tlsServer: tlsServer, tlsClient: try engine.tlsClient(),
             sessionTimer: try engine.sessionTimer(), toneFrequency: try engine.frequency(engine.tone, name: "tone") ?? 1750)
-        var agentConfiguration = configuration
-        agentConfiguration.checksResponseSentBy = listenerKind == kind
-        let agent = SIPUserAgent(configuration: agentConfiguration, media: media)
+        configuration.checksResponseSentBy = listenerKind == kind
+        let request = CallRequest(
+            target: uri, destination: destination, duration: duration, payloadType: payloadType,
+            dtmf: dtmf?.uppercased(), dtmfDelay: dtmfDelay, username: username, password: password,
+            expectedRemoteTone: try engine.frequency(engine.expectTone, name: "expect-tone"), noAnswerTimeout: noAnswer,
+            from: fromURI)
+        return Plan(request: request, kind: kind, localHost: local.host, agent: configuration)
+    }
+
+    /// The media engine and the started user agent.
+    private func start(_ plan: Plan) async throws -> (SIPUserAgent, MediaEngine) {
+        let media = try engine.mediaEngine(bindAddress: plan.localHost)
+        let agent = SIPUserAgent(configuration: plan.agent, media: media)
         do {
             try await agent.start()
         } catch {
             await media.shutdown()
-            throw CommandFailure.input("cannot listen on \(listen) (\(kind.rawValue)): \(error)")
+            throw CommandFailure.input("cannot listen on \(listen) (\(plan.kind.rawValue)): \(error)")
         }
-        if engine.format == .text {
-            Output.stderr("calling \(target) over \(kind.rawValue) for \(self.duration)…")
-        }
-        let report = await agent.placeCall(CallRequest(
-            target: uri, destination: destination, duration: duration, payloadType: payloadType,
-            dtmf: dtmf?.uppercased(), dtmfDelay: dtmfDelay, username: username, password: password,
-            expectedRemoteTone: try engine.frequency(engine.expectTone, name: "expect-tone"), noAnswerTimeout: noAnswer,
-            from: fromURI))
-        await agent.shutdown()
-        await media.shutdown()
-        return report
+        return (agent, media)
     }
 }
 
