@@ -66,7 +66,7 @@ let package = Package(
         .target(
             name: "SIPStack",
             dependencies: [
-                "SIPCore", "SDP", "SIPTransaction", "MediaEngine", "RTPCore", "CallQuality",
+                "SIPCore", "SDP", "SIPTransaction", "MediaEngine", "RTPCore", "CallQuality", "CEarshotNet",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -304,6 +304,44 @@ int64_t earshot_monotonic_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+int earshot_route_source(const char *host, char *out, size_t size) {
+    if (host == NULL || out == NULL || size < INET6_ADDRSTRLEN) return -EINVAL;
+    struct sockaddr_storage remote;
+    memset(&remote, 0, sizeof(remote));
+    socklen_t length;
+    int family;
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&remote;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&remote;
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        family = AF_INET;
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(9);
+        length = sizeof(*v4);
+    } else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        family = AF_INET6;
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(9);
+        length = sizeof(*v6);
+    } else {
+        return -EINVAL;
+    }
+    int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    int result = 0;
+    struct sockaddr_storage local;
+    socklen_t local_length = sizeof(local);
+    if (connect(fd, (struct sockaddr *)&remote, length) < 0 ||
+        getsockname(fd, (struct sockaddr *)&local, &local_length) < 0) {
+        result = -errno;
+    } else {
+        const void *address = family == AF_INET ? (const void *)&((struct sockaddr_in *)&local)->sin_addr
+                                                : (const void *)&((struct sockaddr_in6 *)&local)->sin6_addr;
+        if (inet_ntop(family, address, out, (socklen_t)size) == NULL) result = -errno;
+    }
+    close(fd);
+    return result;
+}
+
 int64_t earshot_monotonic_minus_realtime_ns(void) {
     int64_t best_offset = 0, best_bracket = INT64_MAX;
     for (int i = 0; i < 3; i++) {

@@ -49,7 +49,7 @@ extension MediaEngine {
             jitterBufferMs: Double = 60,
             concealment: Bool = false,
             cname: String? = nil,
-            earlyPacketLimit: Int = 64,
+            earlyPacketLimit: Int = 256,
             realtimePriority: Int32? = nil
         ) {
             self.portRange = portRange

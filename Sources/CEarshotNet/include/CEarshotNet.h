@@ -93,6 +93,10 @@ void earshot_event_drain(int efd);
 
 /// CLOCK_MONOTONIC in nanoseconds.
 int64_t earshot_monotonic_ns(void);
+/// The source address the kernel's routing picks toward the numeric address `host` (a UDP socket
+/// is connected, which sends nothing, and asked for its name). Writes it NUL-terminated into
+/// `out`; 0, or -EINVAL for a host that is not an IP literal, or -errno.
+int earshot_route_source(const char *host, char *out, size_t size);
 /// CLOCK_MONOTONIC minus CLOCK_REALTIME, nanoseconds, read back to back (the smaller of three
 /// tries' brackets): converts kernel receive timestamps into the monotonic clock.
 int64_t earshot_monotonic_minus_realtime_ns(void);

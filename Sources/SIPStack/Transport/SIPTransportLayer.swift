@@ -16,7 +16,13 @@ public final class SIPTransportLayer: Sendable {
     public let configuration: SIPTransportConfiguration
     private let group: any EventLoopGroup
     private let state = Mutex(State())
-    private let handler = Mutex<@Sendable (SIPIncoming) -> Void>({ _ in })
+    /// The handler boxed in a struct: a closure stored straight into a `Mutex` and read back as
+    /// `@Sendable (SIPIncoming) -> Void` was re-wrapped in conversion thunks on every read, so each
+    /// message cost more than the last (a stack overflow after ~131k messages).
+    private struct Handler: Sendable {
+        var call: @Sendable (SIPIncoming) -> Void
+    }
+    private let handler = Mutex(Handler(call: { _ in }))
 
     public init(configuration: SIPTransportConfiguration, group: any EventLoopGroup) {
         self.configuration = configuration
@@ -25,8 +31,8 @@ public final class SIPTransportLayer: Sendable {
 
     /// Called with every message received. Set it before `start()`.
     public var onMessage: @Sendable (SIPIncoming) -> Void {
-        get { handler.withLock { $0 } }
-        set { handler.withLock { $0 = newValue } }
+        get { handler.withLock { $0.call } }
+        set { handler.withLock { $0.call = newValue } }
     }
 
     /// The listeners, in configuration order, with the ports actually bound. Empty before `start()`.
@@ -432,7 +438,8 @@ public final class SIPTransportLayer: Sendable {
         count(\.received)
         let incoming = SIPIncoming(message: message, kind: kind, source: source, sourceHost: sourceHost,
                                    sourcePort: sourcePort, listener: listener, connection: connection)
-        handler.withLock { $0 }(incoming)
+        let call = handler.withLock { $0.call }
+        call(incoming)
         return .delivered
     }
 }

@@ -1,3 +1,4 @@
+import CEarshotNet
 import Foundation
 import MediaEngine
 import RTPCore
@@ -48,49 +49,9 @@ extension SIPUserAgent {
     }
 
     static func routeSource(toward host: String) -> String? {
-        let ipv6 = host.contains(":")
-        let fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var storage = sockaddr_storage()
-        var length: socklen_t
-        if ipv6 {
-            var address = sockaddr_in6()
-            address.sin6_family = sa_family_t(AF_INET6)
-            address.sin6_port = UInt16(9).bigEndian
-            guard inet_pton(AF_INET6, host, &address.sin6_addr) == 1 else { return nil }
-            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
-            withUnsafeBytes(of: &address) { source in
-                withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: source) }
-            }
-        } else {
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = UInt16(9).bigEndian
-            guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else { return nil }
-            length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            withUnsafeBytes(of: &address) { source in
-                withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: source) }
-            }
-        }
-        let connected = withUnsafePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) }
-        }
-        guard connected == 0 else { return nil }
-        var local = sockaddr_storage()
-        var localLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let named = withUnsafeMutablePointer(to: &local) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &localLength) }
-        }
-        guard named == 0 else { return nil }
-        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        if ipv6 {
-            var address = withUnsafeBytes(of: &local) { $0.load(as: sockaddr_in6.self) }
-            guard inet_ntop(AF_INET6, &address.sin6_addr, &buffer, socklen_t(buffer.count)) != nil else { return nil }
-        } else {
-            var address = withUnsafeBytes(of: &local) { $0.load(as: sockaddr_in.self) }
-            guard inet_ntop(AF_INET, &address.sin_addr, &buffer, socklen_t(buffer.count)) != nil else { return nil }
-        }
+        var buffer = [CChar](repeating: 0, count: 64)
+        let result = buffer.withUnsafeMutableBufferPointer { earshot_route_source(host, $0.baseAddress, $0.count) }
+        guard result == 0 else { return nil }
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
