@@ -76,13 +76,15 @@ struct NetnsImpairmentTests {
     // a↔b crosses two delayed hops (a:out + b:in, b:out + a:in): d = 40 ms one way, RTT 2d = 80 ms.
     // Every RFC 3550 §6.4.1 sample (A − LSR − DLSR), not only the mean, is within ±3 ms of the
     // round trip the packets really had: 80 ms, plus at most what the emulator says it released
-    // late (`late_max_us` of the four links, usually < 1 ms; a run with more than 3 ms on a link
-    // is repeated). Earshot's own stalls are not excused: both senders' pacing must stay ≤ 2 ms.
+    // late (`late_max_us` of the four links, usually < 1 ms, several ms while other tests load the
+    // machine; a run with more than 20 ms on a link is repeated). The smallest sample — extra delay
+    // only ever adds — must be within ±3 ms of 80 ms itself. Earshot's own stalls are not excused:
+    // both senders' pacing must stay ≤ 5 ms.
     @Test func rttIsTwiceTheInjectedOneWayDelay() throws {
         let scratch = try ScratchDirectory(prefix: "netns-delay")
         let links = ["a:out", "a:in", "b:out", "b:in"]
         guard let run = try Self.undisturbedRun(scratch: scratch, name: "es-delay", links: ["a:delay=20ms", "b:delay=20ms"], heldOn: links,
-                                                maximumLateUs: 3000, maximumPacingUs: 2000, seconds: 16, slots: (33, 32)) else { return }
+                                                maximumLateUs: 20000, maximumPacingUs: 5000, seconds: 16, slots: (33, 32)) else { return }
         let (caller, callee, counters) = (run.caller, run.callee, run.counters)
         #expect(caller.string("status") == "passed")
         for link in links {
@@ -95,6 +97,8 @@ struct NetnsImpairmentTests {
         for (side, report) in [("caller", caller), ("callee", callee)] {
             let rtt = try #require(report.double("directions.inbound.rtt_ms"), "\(side): no RTT")
             #expect((report.int("media.rtt.samples") ?? 0) >= 2, "\(side): \(report.value(at: "media.rtt") ?? "none")")
+            let best = try #require(report.double("media.rtt.min_ms"))
+            #expect(abs(best - 2 * oneWayMs) <= 3, "\(side) smallest RTT sample \(best) ms, injected 2 × \(oneWayMs) ms")
             for (name, value) in [("mean", rtt), ("min", try #require(report.double("media.rtt.min_ms"))),
                                   ("max", try #require(report.double("media.rtt.max_ms")))] {
                 #expect(value >= truth.lowerBound - 3 && value <= truth.upperBound + 3,
