@@ -106,8 +106,7 @@ struct AnswerCommand: AsyncParsableCommand {
         let format = engine.format
         let showLadder = ladder
         let media = try engine.mediaEngine(bindAddress: local.host)
-        var settings = try engine.sessionTimer()
-        if settings.sessionExpires == nil { settings.sessionExpires = nil }
+        let settings = try engine.sessionTimer()
         let configuration = UserAgentConfiguration(
             listeners: kinds.map { SIPListenerConfiguration(kind: $0, host: local.host, port: $0 == .tls && kinds.count > 1 ? local.port + 1 : local.port, advertisedHost: advertise) },
             user: username ?? engine.user, timers: try engine.timers(), tlsServer: tlsServer, tlsClient: try engine.tlsClient(),

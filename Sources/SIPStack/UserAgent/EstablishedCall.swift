@@ -204,8 +204,9 @@ extension SIPUserAgent {
             await replyInDialog(request, on: key, status: 200, call: call, headers: headers, body: body)
             if let ending = await perform(timerActions, call: call, factory: factory) { return ending }
             if request.method == .invite, let response = serverTransactions[key]?.transaction.finalResponse,
-               (200...299).contains(response.statusCode), !incoming.kind.isReliable || true {
-                // The 2xx to a re-INVITE is retransmitted until ACKed, like the first (§13.3.1.4).
+               (200...299).contains(response.statusCode) {
+                // The 2xx to a re-INVITE is retransmitted until ACKed, like the first, on every
+                // transport (§13.3.1.4: a hop further on may be UDP).
                 if var retransmitter = try? AcceptedInviteRetransmitter(response: response, timers: configuration.timers) {
                     for action in retransmitter.start() {
                         if case .startTimer(let timer, let delay) = action { call.schedule(.retransmitTimer(timer), after: delay) }

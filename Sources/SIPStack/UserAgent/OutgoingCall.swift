@@ -63,7 +63,7 @@ extension SIPUserAgent {
         call.dtmfPlanned = request.dtmf
         let localHost = localAddress(toward: request.destination)
         let factory = requestFactory(for: request.destination.kind, localHost: localHost)
-        let fromURI = request.from ?? SIPURI(user: configuration.user, host: SIPHost(parsing: localHost))
+        let fromURI = request.from ?? SIPURI(user: configuration.user, host: SIPHost(addressOrName: localHost))
         let from = SIPNameAddress(displayName: configuration.displayName, uri: .sip(fromURI),
                                   parameters: [SIPParameter("tag", SIPIdentifiers.tag(using: &random))])
         let to = SIPNameAddress(uri: .sip(request.target))

@@ -201,7 +201,7 @@ extension SIPUserAgent {
     public func options(_ target: SIPURI, destination: SIPDestination) async -> OptionsResult {
         let localHost = localAddress(toward: destination)
         let factory = requestFactory(for: destination.kind, localHost: localHost)
-        let from = SIPNameAddress(uri: .sip(SIPURI(user: configuration.user, host: SIPHost(parsing: localHost))))
+        let from = SIPNameAddress(uri: .sip(SIPURI(user: configuration.user, host: SIPHost(addressOrName: localHost))))
         var extra = SIPHeaders()
         extra.add(.accept, "application/sdp")
         let request = factory.request(method: .options, uri: .sip(target), from: from, to: SIPNameAddress(uri: .sip(target)),

@@ -115,8 +115,6 @@ public actor SIPUserAgent {
     var nonceCounter = DigestNonceCounter()
     /// Called when an answered call ends (the `answer` command prints its report).
     var onIncomingCallEnded: (@Sendable (CallReport) -> Void)?
-    /// Messages not belonging to a call land in this ladder (REGISTER, OPTIONS).
-    var looseLadder: [String: SIPLadder] = [:]
 
     public init(configuration: UserAgentConfiguration, media: MediaEngine, group: (any EventLoopGroup)? = nil) {
         self.configuration = configuration
@@ -255,8 +253,7 @@ public actor SIPUserAgent {
         await respond(response, on: key)
     }
 
-    /// Every message in and out lands in the ladder of its call (by Call-ID), or of the
-    /// registration/options exchange it belongs to.
+    /// Every message in and out of a call lands in that call's ladder (by Call-ID).
     func record(_ message: SIPMessage, direction: SIPLadder.Direction, kind: SIPTransportKind, remote: String) {
         let callID = message.headers.callIDValue ?? ""
         let now = ContinuousClock.now

@@ -25,17 +25,6 @@ extension SIPDestination {
     }
 }
 
-extension SIPHost {
-    /// A host from an address literal or name (`127.0.0.1`, `::1`, `[::1]`, `example.com`).
-    init(parsing text: String) {
-        if let uri = try? SIPURI(parsing: "sip:" + (text.contains(":") && !text.hasPrefix("[") ? "[\(text)]" : text)) {
-            self = uri.host
-        } else {
-            self = (try! SIPURI(parsing: "sip:127.0.0.1")).host
-        }
-    }
-}
-
 extension SIPUserAgent {
     /// The local address the kernel would use toward `destination` (a connected UDP socket
     /// sends nothing; `getsockname` tells the source address the route picks). Falls back to
@@ -59,7 +48,7 @@ extension SIPUserAgent {
     func requestFactory(for kind: SIPTransportKind, localHost: String) -> RequestFactory {
         let listener = transport.boundListeners.first { $0.kind == kind } ?? transport.boundListeners.first
         let port = listener?.port
-        let host = SIPHost(parsing: localHost)
+        let host = SIPHost(addressOrName: localHost)
         var contactURI = SIPURI(user: configuration.user, host: host, port: port)
         if kind != .udp { contactURI.parameters.set("transport", kind.rawValue) }
         return RequestFactory(
