@@ -89,6 +89,11 @@ final class LoopState {
     var buffers = [UInt8](repeating: 0, count: LoopState.batch * LoopState.bufferSize)
     var datagrams = [earshot_datagram](repeating: earshot_datagram(), count: LoopState.batch)
     var statistics = LoopStatistics()
+    /// CLOCK_MONOTONIC − CLOCK_REALTIME for mapping kernel receive timestamps, and when it was
+    /// read: refreshed once a second, not per batch (it costs nine clock reads; it moves only
+    /// when the realtime clock is slewed or stepped).
+    private var clockOffset: Int64 = earshot_monotonic_minus_realtime_ns()
+    private var clockOffsetReadAt: Int64 = earshot_monotonic_ns()
     var isShutDown = false
 
     init(clock: NTPClock, epoll: Int32) {
@@ -232,7 +237,11 @@ final class LoopState {
             // capture would record); the read time only when the kernel gave none. Never later
             // than now: a realtime clock step cannot put an arrival in the future.
             let now = earshot_monotonic_ns()
-            let offset = earshot_monotonic_minus_realtime_ns()
+            if now - clockOffsetReadAt > 1_000_000_000 {
+                clockOffset = earshot_monotonic_minus_realtime_ns()
+                clockOffsetReadAt = now
+            }
+            let offset = clockOffset
             statistics.datagramsReceived += Int(count)
             for i in 0..<Int(count) {
                 let info = datagrams[i]

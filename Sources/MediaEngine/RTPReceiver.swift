@@ -242,10 +242,17 @@ struct RTPReceiver: Sendable {
     }
 
     private mutating func flushTracker(all: Bool) {
-        let keep = all ? 0 : Self.reorderWindow
-        while trackerWindow.count > keep {
-            trackerStarted = true
-            switch trackerWindow.removeFirst().slot {
+        let leaving = trackerWindow.count - (all ? 0 : Self.reorderWindow)
+        guard leaving > 0 else { return }
+        trackerStarted = true
+        Self.feed(trackerWindow.prefix(leaving), to: &tracker)
+        trackerWindow.removeFirst(leaving)
+    }
+
+    /// Slots to the tracker in sequence order: an open gap is a frame without tone.
+    private static func feed(_ slots: some Sequence<(sequence: UInt16, slot: TrackerSlot)>, to tracker: inout ToneTracker) {
+        for entry in slots {
+            switch entry.slot {
             case .missing: tracker.record(toneDetected: false)
             case .frame(let present): tracker.record(toneDetected: present)
             case .event: break
@@ -255,9 +262,9 @@ struct RTPReceiver: Sendable {
 
     /// The audio check so far, the window's open slots included (gaps as silence).
     var toneReport: ToneTracker.Report {
-        var copy = self
-        copy.flushTracker(all: true)
-        return copy.tracker.report
+        var copy = tracker
+        Self.feed(trackerWindow, to: &copy)
+        return copy.report
     }
 
     /// Decodes the G.711 frame and asks the tone (or signal) detector.
