@@ -28,6 +28,13 @@ enum Harness {
         return try #require(found, "earshot binary not found in \(directories.map(\.path))")
     }
 
+    /// Whether a peer test should run: when its tool is installed, and always under scripts/test
+    /// (which installs every peer and sets EARSHOT_REQUIRE_PEERS=1), so that a missing install
+    /// step fails the run instead of skipping the proof.
+    static func shouldRun(_ ready: Bool) -> Bool {
+        ready || ProcessInfo.processInfo.environment["EARSHOT_REQUIRE_PEERS"] == "1"
+    }
+
     /// Whether an executable is on PATH (the peers come from scripts/install-test-deps).
     static func installed(_ tool: String) -> Bool {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"

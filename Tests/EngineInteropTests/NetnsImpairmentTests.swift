@@ -11,7 +11,7 @@ import Testing
 /// Ground truth: the emulator's per-link, per-direction counters, plus iptables counting rules
 /// the tests add around the emulator for the RTP stream alone (the emulator counts every IPv4
 /// packet — SIP and RTCP cross the same links).
-@Suite(.serialized, .enabled(if: NetnsTopology.available, "needs root, iproute2, iptables and python3 (network namespaces)"))
+@Suite(.serialized, .enabled(if: Harness.shouldRun(NetnsTopology.available), "needs root, iproute2, iptables and python3 (network namespaces)"))
 struct NetnsImpairmentTests {
     /// G.711 at 20 ms: 12 bytes of RTP header + 160 of payload + UDP 8 + IPv4 20.
     static let rtpPacketBytes = 200

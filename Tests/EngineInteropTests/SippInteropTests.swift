@@ -5,7 +5,7 @@ import Testing
 /// Issue 3 proofs 1, 2, 5 and 6 (sipp side): Earshot against sipp (Debian `sip-tester`),
 /// started by the project's own scripts/peers/sipp-uas and sipp-uac.
 @Suite(.serialized) struct SippInteropTests {
-    static let sippInstalled = Harness.installed("sipp")
+    static let sippInstalled = Harness.shouldRun(Harness.installed("sipp"))
 
     // 1. earshot call → sipp UAS echoing RTP: completes, both directions measured, no loss.
     @Test(.enabled(if: sippInstalled, "sipp missing: run scripts/install-test-deps"))
@@ -87,7 +87,7 @@ import Testing
 /// Issue 3 proof 5: RFC 4028 session timers against sipp UAS scenarios. Each runs for minutes
 /// (the point is to outlive the interval), so they run in parallel with everything else.
 @Suite struct SessionTimerInteropTests {
-    static let sippInstalled = Harness.installed("sipp")
+    static let sippInstalled = Harness.shouldRun(Harness.installed("sipp"))
 
     // 5a. Session-Expires 90, UPDATE allowed: refreshed by UPDATE, alive past 200 s.
     @Test(.enabled(if: sippInstalled, "sipp missing: run scripts/install-test-deps"))

@@ -9,7 +9,7 @@ import Testing
 /// the capture point and tshark would count nothing lost). docs/tshark-comparison.md has the
 /// definitions and the differences by design, with numbers.
 @Suite struct EngineVersusTsharkTests {
-    static let toolsReady = Harness.installed("tshark") && Harness.installed("iptables") && getuid() == 0
+    static let toolsReady = Harness.shouldRun(Harness.installed("tshark") && Harness.installed("iptables") && getuid() == 0)
 
     @Test(.enabled(if: toolsReady, "needs tshark and iptables (run scripts/install-test-deps) and root"))
     func lossEqualsTsharksAndJitterAgrees() throws {
