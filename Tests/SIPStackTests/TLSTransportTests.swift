@@ -16,7 +16,7 @@ struct TestPKI {
     init(subjectAltName: String = "DNS:localhost, IP:127.0.0.1, IP:::1") throws {
         directory = try ScratchDirectory(prefix: "sip-tls")
         let dir = directory
-        try dir.write(Array("""
+        _ = try dir.write(Array("""
             basicConstraints = CA:FALSE
             keyUsage = critical, digitalSignature
             extendedKeyUsage = serverAuth
@@ -36,9 +36,9 @@ struct TestPKI {
             "x509", "-req", "-in", dir.path("server.csr"), "-CA", dir.path("ca.pem"), "-CAkey", dir.path("ca.key"),
             "-CAcreateserial", "-out", dir.path("server.pem"), "-days", "2", "-extfile", dir.path("server.ext"),
         ], in: dir)
-        ca = try NIOSSLCertificate(file: dir.path("ca.pem"), format: .pem)
+        ca = try #require(try NIOSSLCertificate.fromPEMFile(dir.path("ca.pem")).first)
         serverConfiguration = TLSConfiguration.makeServerConfiguration(
-            certificateChain: [.certificate(try NIOSSLCertificate(file: dir.path("server.pem"), format: .pem))],
+            certificateChain: try NIOSSLCertificate.fromPEMFile(dir.path("server.pem")).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(file: dir.path("server.key"), format: .pem)))
     }
 

@@ -13,10 +13,39 @@ enum ClientOutcome: Sendable {
 /// The transaction layer's state inside the user agent's actor: the pure transactions of
 /// `SIPTransaction`, their running timers, and who waits for them. Timers are tasks that sleep
 /// and then call back into the actor; a timer that fires after its transaction ended is ignored.
+/// The running timers of one transaction: a task per timer that sleeps, then calls back.
+struct TransactionTimerTasks {
+    private var tasks: [TransactionTimer: Task<Void, Never>] = [:]
+
+    /// Starts (or restarts) `timer`; `fire` runs after `delay` unless cancelled first.
+    mutating func start(_ timer: TransactionTimer, after delay: Duration, fire: @escaping @Sendable () async -> Void) {
+        tasks[timer]?.cancel()
+        tasks[timer] = Task {
+            try? await Task.sleep(for: delay)
+            guard !Task.isCancelled else { return }
+            await fire()
+        }
+    }
+
+    mutating func cancel(_ timer: TransactionTimer) {
+        tasks.removeValue(forKey: timer)?.cancel()
+    }
+
+    /// A timer that fired: true when it was still running (a cancelled one is ignored).
+    mutating func fired(_ timer: TransactionTimer) -> Bool {
+        tasks.removeValue(forKey: timer) != nil
+    }
+
+    mutating func cancelAll() {
+        tasks.values.forEach { $0.cancel() }
+        tasks.removeAll()
+    }
+}
+
 struct ClientEntry {
     var transaction: ClientTransaction
     var destination: SIPDestination
-    var timers: [TransactionTimer: Task<Void, Never>] = [:]
+    var timers = TransactionTimerTasks()
     /// Every response the transaction passes up (provisional, final, retransmitted 2xx).
     var onResponse: @Sendable (SIPResponse) async -> Void
     var continuation: CheckedContinuation<ClientOutcome, Never>?
@@ -25,7 +54,7 @@ struct ClientEntry {
 struct ServerEntry {
     var transaction: ServerTransaction
     var incoming: SIPIncoming
-    var timers: [TransactionTimer: Task<Void, Never>] = [:]
+    var timers = TransactionTimerTasks()
 }
 
 extension SIPUserAgent {
@@ -72,8 +101,7 @@ extension SIPUserAgent {
     }
 
     private func clientTimerFired(_ key: TransactionKey, _ timer: TransactionTimer) async {
-        guard var entry = clientTransactions[key], entry.timers[timer] != nil else { return }
-        entry.timers[timer] = nil
+        guard var entry = clientTransactions[key], entry.timers.fired(timer) else { return }
         let actions = entry.transaction.timerFired(timer)
         clientTransactions[key] = entry
         await executeClient(actions, key: key)
@@ -97,16 +125,10 @@ extension SIPUserAgent {
                     return
                 }
             case .startTimer(let timer, let duration):
-                entry.timers[timer]?.cancel()
-                entry.timers[timer] = Task { [weak self] in
-                    try? await Task.sleep(for: duration)
-                    guard !Task.isCancelled else { return }
-                    await self?.clientTimerFired(key, timer)
-                }
+                entry.timers.start(timer, after: duration) { [weak self] in await self?.clientTimerFired(key, timer) }
                 clientTransactions[key] = entry
             case .cancelTimer(let timer):
-                entry.timers[timer]?.cancel()
-                entry.timers[timer] = nil
+                entry.timers.cancel(timer)
                 clientTransactions[key] = entry
             case .deliverResponse(let response):
                 let handler = entry.onResponse
@@ -133,7 +155,7 @@ extension SIPUserAgent {
                 entry.continuation = nil
                 clientTransactions[key] = entry
             case .terminated:
-                entry.timers.values.forEach { $0.cancel() }
+                entry.timers.cancelAll()
                 entry.continuation?.resume(returning: .timedOut)
                 clientTransactions[key] = nil
             }
@@ -184,8 +206,7 @@ extension SIPUserAgent {
     }
 
     private func serverTimerFired(_ key: TransactionKey, _ timer: TransactionTimer) async {
-        guard var entry = serverTransactions[key], entry.timers[timer] != nil else { return }
-        entry.timers[timer] = nil
+        guard var entry = serverTransactions[key], entry.timers.fired(timer) else { return }
         let actions = entry.transaction.timerFired(timer)
         serverTransactions[key] = entry
         await executeServer(actions, key: key)
@@ -207,16 +228,10 @@ extension SIPUserAgent {
                     return
                 }
             case .startTimer(let timer, let duration):
-                entry.timers[timer]?.cancel()
-                entry.timers[timer] = Task { [weak self] in
-                    try? await Task.sleep(for: duration)
-                    guard !Task.isCancelled else { return }
-                    await self?.serverTimerFired(key, timer)
-                }
+                entry.timers.start(timer, after: duration) { [weak self] in await self?.serverTimerFired(key, timer) }
                 serverTransactions[key] = entry
             case .cancelTimer(let timer):
-                entry.timers[timer]?.cancel()
-                entry.timers[timer] = nil
+                entry.timers.cancel(timer)
                 serverTransactions[key] = entry
             case .deliverRequest(let request):
                 await handleRequest(request, transaction: key, incoming: entry.incoming)
@@ -227,7 +242,7 @@ extension SIPUserAgent {
             case .transportFailed:
                 await serverTransactionTimedOut(entry.transaction.request)
             case .terminated:
-                entry.timers.values.forEach { $0.cancel() }
+                entry.timers.cancelAll()
                 serverTransactions[key] = nil
             }
         }
