@@ -144,7 +144,9 @@ public final class SIPTransportLayer: Sendable {
         do {
             try await write(bytes, on: channel)
         } catch where reused {
-            let (fresh, _) = try await connection(to: address, kind: kind, serverName: serverName)
+            // The pooled channel may still look active while it closes: never take it again.
+            let (fresh, _) = try await connection(to: address, kind: kind, serverName: serverName,
+                                                  excluding: ObjectIdentifier(channel))
             try await write(bytes, on: fresh)
         }
     }
@@ -233,8 +235,8 @@ public final class SIPTransportLayer: Sendable {
 
     /// An open connection to `address`, reused (`reused` true) or opened (one connect at a
     /// time per destination).
-    private func connection(to address: SocketAddress, kind: SIPTransportKind,
-                            serverName: String?) async throws(SIPTransportError) -> (channel: any Channel, reused: Bool) {
+    private func connection(to address: SocketAddress, kind: SIPTransportKind, serverName: String?,
+                            excluding failed: ObjectIdentifier? = nil) async throws(SIPTransportError) -> (channel: any Channel, reused: Bool) {
         let key = RemoteKey(kind: kind, address: address, serverName: serverName)
         enum Plan {
             case use(any Channel)
@@ -243,7 +245,8 @@ public final class SIPTransportLayer: Sendable {
         }
         let plan = try state.withLock { state throws(SIPTransportError) -> Plan in
             guard case .running = state.phase else { throw SIPTransportError(.notRunning) }
-            if let id = state.byRemote[key], let channel = state.connections[id]?.channel, channel.isActive {
+            if let id = state.byRemote[key], let channel = state.connections[id]?.channel, channel.isActive,
+               ObjectIdentifier(channel) != failed {
                 return .use(channel)
             }
             if let pending = state.connecting[key] { return .wait(pending) }
