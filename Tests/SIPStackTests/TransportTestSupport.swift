@@ -120,10 +120,16 @@ extension LoopbackSocket {
         }
     }
 
-    /// The next datagram, or nil when none arrives within `seconds`.
-    func receive(seconds: Double = 5) -> [UInt8]? {
+    /// The next datagram, or nil when none arrives within `seconds`. Polls without blocking and
+    /// sleeps between tries: a blocking poll would hold one of Swift Testing's cooperative threads
+    /// (two on this machine), and the task that sends the awaited datagram may need it.
+    func receive(seconds: Double = 5) async -> [UInt8]? {
         var descriptor = pollfd(fd: self.descriptor, events: Int16(POLLIN), revents: 0)
-        guard poll(&descriptor, 1, Int32(seconds * 1000)) == 1 else { return nil }
+        let ready = await eventually(seconds: seconds) {
+            descriptor.revents = 0
+            return poll(&descriptor, 1, 0) == 1
+        }
+        guard ready else { return nil }
         var buffer = [UInt8](repeating: 0, count: 65_536)
         let count = recv(self.descriptor, &buffer, buffer.count, 0)
         return count > 0 ? Array(buffer[..<count]) : nil

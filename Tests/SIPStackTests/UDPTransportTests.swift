@@ -26,7 +26,7 @@ struct UDPTransportTests {
         #expect(incoming.connection == nil)
         #expect(incoming.listener == server.layer.boundListeners[0])
 
-        let datagram = try #require(raw.receive())
+        let datagram = try #require(await raw.receive())
         let response = try SIPResponse(parsing: datagram)
         #expect(response.statusCode == 200)
         #expect(response.headers.values(.via) == [stamped])
