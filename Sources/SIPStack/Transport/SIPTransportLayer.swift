@@ -136,14 +136,16 @@ public final class SIPTransportLayer: Sendable {
         }
     }
 
-    /// A connection found open may have been closed by the peer a moment ago: when writing on a
-    /// reused connection fails, one new connection is tried.
+    /// A connection found open may have been closed by the peer a moment ago, and a new one may
+    /// have been closed (idle timeout) before this task got to write on it: when the write fails
+    /// on a reused connection, or on a new one that is no longer active, one new connection is
+    /// tried.
     private func sendOnConnection(_ bytes: [UInt8], to address: SocketAddress, kind: SIPTransportKind,
                                   serverName: String?) async throws(SIPTransportError) {
         let (channel, reused) = try await connection(to: address, kind: kind, serverName: serverName)
         do {
             try await write(bytes, on: channel)
-        } catch where reused {
+        } catch where reused || !channel.isActive {
             // The pooled channel may still look active while it closes: never take it again.
             let (fresh, _) = try await connection(to: address, kind: kind, serverName: serverName,
                                                   excluding: ObjectIdentifier(channel))
