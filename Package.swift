@@ -27,12 +27,29 @@ let package = Package(
         .library(name: "SIPTransaction", targets: ["SIPTransaction"]),
         .library(name: "SIPStack", targets: ["SIPStack"]),
         .library(name: "MediaEngine", targets: ["MediaEngine"]),
+        .library(name: "EarshotWire", targets: ["EarshotWire"]),
+        .library(name: "OrganizerCore", targets: ["OrganizerCore"]),
+        .library(name: "EarshotStore", targets: ["EarshotStore"]),
+        .library(name: "OrganizerKit", targets: ["OrganizerKit"]),
+        .library(name: "AgentKit", targets: ["AgentKit"]),
+        .executable(name: "earshot-organizer", targets: ["earshot-organizer"]),
+        .executable(name: "earshot-agent", targets: ["earshot-agent"]),
+        .executable(name: "earshot-loadgen", targets: ["earshot-loadgen"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // MARK: pure protocol kernel
@@ -75,13 +92,87 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // MARK: organizer and agents (DESIGN §§3–5)
+        // The agent↔organizer protocol and the API's resources: versioned Codable values. Pure.
+        .target(name: "EarshotWire", swiftSettings: strict),
+        // Planner, run merging and classification, report aggregation: values in, values out. Pure.
+        .target(name: "OrganizerCore", dependencies: ["EarshotWire"], swiftSettings: strict),
+        // The storage protocol and its SQLite (GRDB) implementation.
+        .target(
+            name: "EarshotStore",
+            dependencies: [
+                "EarshotWire", "OrganizerCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        // The organizer daemon: HTTP API, agent WebSocket hub, scheduler, orchestration.
+        .target(
+            name: "OrganizerKit",
+            dependencies: [
+                "EarshotWire", "OrganizerCore", "EarshotStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
+        // The agent daemon: organizer connection, assignments run with the engine, result spool.
+        .target(
+            name: "AgentKit",
+            dependencies: [
+                "EarshotWire", "SIPStack", "SIPCore", "SIPTransaction", "MediaEngine",
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "earshot-organizer",
+            dependencies: ["OrganizerKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "earshot-agent",
+            dependencies: ["AgentKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+        // Speaks the agent protocol without media: thousands of simulated agents for benchmarks.
+        .executableTarget(
+            name: "earshot-loadgen",
+            dependencies: [
+                "EarshotWire",
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+
         // MARK: command line
         .target(
             name: "EarshotCLI",
             dependencies: [
                 "SIPCore", "SDP", "RTPCore", "CallQuality", "Pcap", "RTPAnalysis", "SIPStack", "SIPTransaction", "MediaEngine",
+                "EarshotWire", "OrganizerCore", "OrganizerKit", "AgentKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict
         ),
@@ -117,6 +208,36 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "ArchitectureTests", swiftSettings: strict),
+        .testTarget(name: "EarshotWireTests", dependencies: ["EarshotWire"], swiftSettings: strict),
+        .testTarget(name: "OrganizerCoreTests", dependencies: ["OrganizerCore", "EarshotWire"], swiftSettings: strict),
+        .testTarget(
+            name: "EarshotStoreTests",
+            dependencies: ["EarshotStore", "EarshotWire", "OrganizerCore", "InteropTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "OrganizerKitTests",
+            dependencies: [
+                "OrganizerKit", "EarshotWire", "EarshotStore", "OrganizerCore", "InteropTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "AgentKitTests",
+            dependencies: ["AgentKit", "EarshotWire", "SIPStack", "MediaEngine", "InteropTestSupport"],
+            swiftSettings: strict
+        ),
+        // Organizer + agents + CLI as real processes: loopback, network namespaces, kill -9.
+        .testTarget(
+            name: "SystemTests",
+            dependencies: ["EarshotWire", "EarshotStore", "InteropTestSupport", "earshot", "earshot-organizer", "earshot-agent",
+                           .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzProperties", "SIPCore", "SDP", "RTPCore", "Pcap"], swiftSettings: strict),
     ]
 )

@@ -5,8 +5,8 @@ import Testing
 /// AsyncHTTPClient. This reads the manifest as SwiftPM sees it and walks each pure target's
 /// dependency closure (targets of this package and the products they name).
 @Suite struct LayeringTests {
-    static let pureTargets = ["SIPCore", "SDP", "SIPTransaction", "RTPCore", "CallQuality", "Pcap", "RTPAnalysis", "FuzzProperties"]
-    static let forbidden = ["NIOPosix", "NIO", "GRDB", "Hummingbird", "HummingbirdCore", "AsyncHTTPClient"]
+    static let pureTargets = ["SIPCore", "SDP", "SIPTransaction", "RTPCore", "CallQuality", "Pcap", "RTPAnalysis", "FuzzProperties", "EarshotWire", "OrganizerCore"]
+    static let forbidden = ["NIOPosix", "NIO", "NIOCore", "GRDB", "Hummingbird", "HummingbirdCore", "AsyncHTTPClient", "WSClient", "HummingbirdWebSocket"]
 
     struct Manifest: Decodable {
         struct Target: Decodable {

@@ -1,0 +1,2 @@
+// The agent daemon (issue 4): organizer connection, assignments, result spool.
+import EarshotWire

@@ -1,0 +1,234 @@
+import EarshotWire
+import Foundation
+import OrganizerCore
+
+/// Everything the organizer keeps (DESIGN §5), behind one protocol so that a PostgreSQL
+/// backend can be added without touching the rest. `SQLiteStorage` (GRDB) is the embedded
+/// default.
+///
+/// Every method that changes data has committed (WAL, `synchronous=FULL`) when it returns.
+/// Methods throw `StorageError`.
+public protocol Storage: Sendable {
+    // MARK: enrollment and agents
+    /// Stores the hash of a one-time enrollment token.
+    func addEnrollmentToken(hash: String, site: String, labels: [String: String], expiresAt: Date, createdAt: Date) async throws
+    /// Uses up a token: returns its site and labels, or nil when the hash is unknown, used or
+    /// expired at `now`. One call succeeds per token, however many race.
+    func consumeEnrollmentToken(hash: String, now: Date) async throws -> (site: String, labels: [String: String])?
+    /// A new agent with a fresh id. A name already taken by a live agent gets `conflict`.
+    func createAgent(_ agent: NewAgent) async throws -> AgentInfo
+    /// By id or by name.
+    func agent(_ idOrName: String) async throws -> AgentRecord?
+    func agents() async throws -> [AgentInfo]
+    /// A hello arrived: store what the agent advertised, mark it online (an `online` event
+    /// when it was not), `last_seen_at = at`.
+    func agentConnected(id: String, hello: AgentHello, remoteAddress: String?, at: Date) async throws
+    /// A heartbeat: `last_seen_at`, active run count, spool size.
+    func agentSeen(id: String, at: Date, activeRuns: Int, spooled: Int) async throws
+    /// online → offline (an `offline` event with the reason); no-op when already offline.
+    func agentOffline(id: String, at: Date, reason: String) async throws
+    func revokeAgent(id: String, at: Date) async throws -> AgentInfo
+    func changeLabels(id: String, change: LabelChange, at: Date) async throws -> AgentInfo
+    func agentEvents(agentID: String?, since: Date?, limit: Int) async throws -> [AgentEvent]
+
+    // MARK: suites
+    func putSuite(_ spec: SuiteSpec, at: Date) async throws -> SuiteInfo
+    func suites() async throws -> [SuiteInfo]
+    func suite(_ name: String) async throws -> SuiteInfo?
+    /// False when there was no such suite.
+    func deleteSuite(_ name: String) async throws -> Bool
+    func setSuitePaused(_ name: String, paused: Bool, at: Date) async throws -> SuiteInfo
+    /// The planner's view of a suite after a round: when it ran, when the next is due, its
+    /// coverage warning.
+    func suiteRoundPlanned(_ name: String, at: Date, nextRoundAt: Date?, warning: String?, achievablePeriodS: Double?) async throws
+
+    // MARK: runs
+    /// Creates runs (status `scheduled`, or `not_run` with a cause) and their participants.
+    func createRuns(_ runs: [NewRun]) async throws
+    /// Stores one participant's result. Idempotent by (run, agent): a second copy is
+    /// `.duplicate` and changes nothing. Committed when it returns: only then may the
+    /// organizer acknowledge.
+    func ingest(_ result: RunResult, receivedAt: Date) async throws -> IngestOutcome
+    /// Many results in one transaction (the ingest path under load). Same rules, one outcome
+    /// per result, in order.
+    func ingest(_ results: [RunResult], receivedAt: Date) async throws -> [IngestOutcome]
+    /// Runs not yet final (scheduled/running) with the results that arrived for them.
+    func openRuns() async throws -> [OpenRun]
+    /// Sets a run's final status, cause and merged per-direction metrics (replacing any).
+    func finishRun(_ completion: RunCompletion) async throws
+    func markRunning(id: String, at: Date) async throws
+    func runs(_ query: RunQuery) async throws -> [RunSummary]
+    func run(_ id: String) async throws -> RunDetail?
+    /// Run ids of this agent whose result is stored, among `candidates` (for the welcome's
+    /// acknowledged list after a reconnect).
+    func storedResults(agentID: String, among candidates: [String]) async throws -> [String]
+    /// When each unit (suite, caller, callee) last had a final result other than not_run.
+    func lastTested(suite: String) async throws -> [UnitKey: Date]
+
+    // MARK: reports, rollups, retention
+    func report(since: Date, until: Date, suite: String?) async throws -> Report
+    /// Folds finished runs into hourly and daily rollups per pair (idempotent per hour).
+    func rollUp(now: Date) async throws
+    /// Deletes raw runs (and their participants, metrics, evidence) that ended before
+    /// `before`; rollups stay. Returns the number of runs deleted.
+    func prune(rawBefore: Date) async throws -> Int
+    /// `PRAGMA integrity_check`'s answer ("ok" when clean).
+    func integrityCheck() async throws -> String
+    /// Where the data lives (a file path), for `status` and `demo`.
+    var location: String? { get }
+}
+
+public struct StorageError: Error, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable { case notFound = "not_found", conflict, invalid, io }
+    public var kind: Kind
+    public var message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { "\(kind.rawValue): \(message)" }
+}
+
+/// An agent with the secret's hash, for authentication. Never serialized to the API.
+public struct AgentRecord: Sendable, Equatable {
+    public var info: AgentInfo
+    public var credentialHash: String
+
+    public init(info: AgentInfo, credentialHash: String) {
+        self.info = info
+        self.credentialHash = credentialHash
+    }
+}
+
+public struct NewAgent: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var site: String
+    public var labels: [String: String]
+    public var credentialHash: String
+    public var enrolledAt: Date
+
+    public init(id: String, name: String, site: String, labels: [String: String], credentialHash: String, enrolledAt: Date) {
+        self.id = id
+        self.name = name
+        self.site = site
+        self.labels = labels
+        self.credentialHash = credentialHash
+        self.enrolledAt = enrolledAt
+    }
+}
+
+public struct NewRun: Sendable, Equatable {
+    public var id: String
+    public var suite: String
+    public var roundID: String?
+    public var testType: TestType
+    public var status: RunStatus
+    public var cause: RunCause?
+    public var plannedAt: Date
+    public var startAt: Date
+    public var deadline: Date
+    public var plannedDurationS: Double
+    public var thresholds: Thresholds
+    /// In order: caller first.
+    public var participants: [(agentID: String, role: ParticipantRole)]
+
+    public init(id: String, suite: String, roundID: String?, testType: TestType, status: RunStatus = .scheduled,
+                cause: RunCause? = nil, plannedAt: Date, startAt: Date, deadline: Date, plannedDurationS: Double,
+                thresholds: Thresholds, participants: [(agentID: String, role: ParticipantRole)]) {
+        self.id = id
+        self.suite = suite
+        self.roundID = roundID
+        self.testType = testType
+        self.status = status
+        self.cause = cause
+        self.plannedAt = plannedAt
+        self.startAt = startAt
+        self.deadline = deadline
+        self.plannedDurationS = plannedDurationS
+        self.thresholds = thresholds
+        self.participants = participants
+    }
+
+    public static func == (a: NewRun, b: NewRun) -> Bool {
+        a.id == b.id && a.suite == b.suite && a.roundID == b.roundID && a.testType == b.testType && a.status == b.status
+            && a.cause == b.cause && a.plannedAt == b.plannedAt && a.startAt == b.startAt && a.deadline == b.deadline
+            && a.plannedDurationS == b.plannedDurationS && a.thresholds == b.thresholds
+            && a.participants.map(\.agentID) == b.participants.map(\.agentID)
+            && a.participants.map(\.role) == b.participants.map(\.role)
+    }
+}
+
+public enum IngestOutcome: String, Sendable, Equatable {
+    /// Committed now.
+    case stored
+    /// Already stored before: nothing changed (acknowledge again).
+    case duplicate
+    /// No such run (e.g. pruned): acknowledge with stored=false so the agent drops it.
+    case unknownRun = "unknown_run"
+    /// The agent is not a participant of the run.
+    case notParticipant = "not_participant"
+}
+
+public struct OpenRun: Sendable, Equatable {
+    public var summary: RunSummary
+    public var deadline: Date
+    public var thresholds: Thresholds
+    public var participants: [ParticipantInfo]
+    /// By agent id.
+    public var results: [String: RunResult]
+
+    public init(summary: RunSummary, deadline: Date, thresholds: Thresholds, participants: [ParticipantInfo],
+                results: [String: RunResult]) {
+        self.summary = summary
+        self.deadline = deadline
+        self.thresholds = thresholds
+        self.participants = participants
+        self.results = results
+    }
+}
+
+public struct RunCompletion: Sendable, Equatable {
+    public var runID: String
+    public var status: RunStatus
+    public var cause: RunCause?
+    public var endedAt: Date
+    public var directions: [StreamMetrics]
+    public var call: CallSummary?
+    public var dtmf: DTMFSummary?
+
+    public init(runID: String, status: RunStatus, cause: RunCause?, endedAt: Date, directions: [StreamMetrics] = [],
+                call: CallSummary? = nil, dtmf: DTMFSummary? = nil) {
+        self.runID = runID
+        self.status = status
+        self.cause = cause
+        self.endedAt = endedAt
+        self.directions = directions
+        self.call = call
+        self.dtmf = dtmf
+    }
+}
+
+public struct RunQuery: Sendable, Equatable {
+    public var suite: String?
+    public var status: RunStatus?
+    /// Agent id or name among the participants.
+    public var agent: String?
+    public var roundID: String?
+    public var since: Date?
+    public var until: Date?
+    public var limit: Int
+
+    public init(suite: String? = nil, status: RunStatus? = nil, agent: String? = nil, roundID: String? = nil,
+                since: Date? = nil, until: Date? = nil, limit: Int = 100) {
+        self.suite = suite
+        self.status = status
+        self.agent = agent
+        self.roundID = roundID
+        self.since = since
+        self.until = until
+        self.limit = limit
+    }
+}

@@ -1,0 +1,1 @@
+print("earshot-agent: not built yet")
