@@ -19,6 +19,9 @@ struct LoopbackCallTests {
                                                   expectedRemoteToneFrequency: 1750, ssrc: 0xB))
         #expect(try await waitUntilSent(engine, a, packets: 40))
         try await engine.sendDTMF(a, digits: "123#")
+        // Stop once the digits are out and ~3 s have gone (a loaded machine may resume this
+        // task late: the counts below are checked against each other, not against the clock).
+        #expect(try await eventually { try await engine.report(a).sent.dtmf == "123#" })
         #expect(try await waitUntilSent(engine, a, packets: 150))
         try await engine.stopSending(a)
         #expect(try await waitUntilSent(engine, b, packets: 150))
@@ -39,7 +42,8 @@ struct LoopbackCallTests {
         let finalB = try await engine.stop(b)
 
         for (report, peer) in [(finalA, finalB), (finalB, finalA)] {
-            #expect((150...151).contains(report.sent.audioPackets + report.sent.eventPackets))
+            #expect(report.sent.packets >= 150)
+            #expect(report.sent.audioPackets + report.sent.eventPackets == report.sent.packets)
             #expect(report.sent.packets == report.sent.pacingLatenessUs.count)
             #expect(report.received.statistics.packetsReceived == peer.sent.packets)
             #expect(report.received.statistics.packetsExpected == peer.sent.packets)
