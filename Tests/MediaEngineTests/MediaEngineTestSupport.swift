@@ -3,7 +3,7 @@ import RTPCore
 
 /// Polls `condition` every 10 ms until it holds or `seconds` pass (a bounded wait for an
 /// event, not a timing assertion).
-func eventually(seconds: Double = 5, _ condition: () async throws -> Bool) async rethrows -> Bool {
+func eventually(seconds: Double = 20, _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
     while ContinuousClock.now < deadline {
         if try await condition() { return true }
@@ -25,6 +25,6 @@ func makeEngine(ports: ClosedRange<UInt16>, rtcpInterval: Double = 0.3, seed: UI
 }
 
 /// Waits until `session` has sent at least `packets` RTP packets.
-func waitUntilSent(_ engine: MediaEngine, _ session: MediaSession, packets: Int, seconds: Double = 10) async throws -> Bool {
+func waitUntilSent(_ engine: MediaEngine, _ session: MediaSession, packets: Int, seconds: Double = 30) async throws -> Bool {
     try await eventually(seconds: seconds) { try await engine.report(session).sent.packets >= packets }
 }

@@ -12,7 +12,7 @@ import Glibc
 #endif
 
 /// Polls `condition` until it holds or `seconds` pass, without blocking the test's thread.
-func eventually(seconds: Double = 5, _ condition: () -> Bool) async -> Bool {
+func eventually(seconds: Double = 20, _ condition: () -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
     while ContinuousClock.now < deadline {
         if condition() { return true }
@@ -30,7 +30,7 @@ final class Inbox: Sendable {
     var all: [SIPIncoming] { messages.withLock { $0 } }
 
     /// The first `count` messages once they are in (fewer if they do not come within `seconds`).
-    func first(_ count: Int, seconds: Double = 5) async -> [SIPIncoming] {
+    func first(_ count: Int, seconds: Double = 20) async -> [SIPIncoming] {
         _ = await eventually(seconds: seconds) { self.all.count >= count }
         return Array(all.prefix(count))
     }
