@@ -272,11 +272,7 @@ enum Statistics {
     }
 }
 
-/// A topology of scripts/peers/netns (`netns up --name NAME --replace`), with Earshot processes
-/// started inside its namespaces and its counters read. `down()` tears it down (idempotent);
-/// `--max-seconds` tears it down anyway if the test process dies first.
-final class NetnsTopology {
-    static let ip = "/usr/sbin/ip"
+extension NetnsTopology {
     /// Earshot runs at SCHED_FIFO priority 40 (below the emulator's 50, see `netns --rt-priority`)
     /// when chrt is there: these tests measure the emulated network, and on a shared 2-core
     /// machine a normal-priority process sends and timestamps packets up to tens of ms late
@@ -287,72 +283,9 @@ final class NetnsTopology {
     static let available = getuid() == 0 && FileManager.default.isExecutableFile(atPath: ip)
         && Harness.installed("iptables") && Harness.installed("python3")
 
-    let name: String
-    let scratch: ScratchDirectory
-    private let variables: [String: String]
-    private var isUp = true
-
-    var siteA: String { variables["NS_A"] ?? "" }
-    var siteB: String { variables["NS_B"] ?? "" }
-    var siteC: String { variables["NS_C"] ?? "" }
-    var router: String { variables["NS_R"] ?? "" }
-    var ipA: String { variables["IP_A"] ?? "" }
-    var ipB: String { variables["IP_B"] ?? "" }
-    var ipC: String { variables["IP_C"] ?? "" }
-    var natPublicIP: String { variables["NAT_PUBLIC_IP"] ?? "" }
-
-    /// `links`: `--link` specs; `options`: more arguments of `netns up` (e.g. --nat-type).
-    init(name: String, links: [String], options: [String] = [], scratch: ScratchDirectory) throws {
-        self.name = name
-        self.scratch = scratch
-        let arguments = ["up", "--name", name, "--replace", "--backend", "nfq", "--max-seconds", "300"] + options + links.flatMap { ["--link", $0] }
-        let up = try Self.run(Harness.script("netns"), arguments, in: scratch, name: "netns-up", timeout: 60)
-        guard up.exitCode == 0, let line = up.output.split(separator: "\n").first(where: { $0.hasPrefix("READY ") }) else {
-            throw SpawnError(description: "netns up failed: exit \(String(describing: up.exitCode))\n\(up.output)\n\(up.errors)")
-        }
-        var variables: [String: String] = [:]
-        for token in line.split(separator: " ") {
-            guard let equals = token.firstIndex(of: "=") else { continue }
-            variables[String(token[..<equals])] = String(token[token.index(after: equals)...])
-        }
-        self.variables = variables
+    convenience init(name: String, links: [String], options: [String] = [], scratch: ScratchDirectory) throws {
+        try self.init(script: Harness.script("netns"), name: name, links: links, options: options, scratch: scratch)
     }
-
-    /// Tears the topology down; the emulator's final counters are in the RESULT line.
-    func down() {
-        guard isUp else { return }
-        isUp = false
-        _ = try? Self.run(Harness.script("netns"), ["down", "--name", name], in: scratch, name: "netns-down", timeout: 60)
-    }
-
-    /// The emulator's counters now (`netns counters`): {"links": {"a:out": {...}, ...}}.
-    func counters() throws -> [String: Any]? {
-        let process = try Self.run(Harness.script("netns"), ["counters", "--name", name], in: scratch, name: "netns-counters", timeout: 30)
-        return Harness.jsonObject(process.output)
-    }
-
-    func iptables(_ namespace: String, _ arguments: [String]) throws {
-        let process = try Self.run(Self.ip, ["netns", "exec", namespace, "iptables"] + arguments, in: scratch, name: "iptables", timeout: 30)
-        guard process.exitCode == 0 else {
-            throw SpawnError(description: "iptables \(arguments.joined(separator: " ")) in \(namespace): \(process.errors)")
-        }
-    }
-
-    /// The packet counter of the rule tagged `--comment comment` (iptables-save -c: "[pkts:bytes] -A …").
-    func packetCount(in namespace: String, table: String, comment: String) throws -> Int {
-        let process = try Self.run(Self.ip, ["netns", "exec", namespace, "iptables-save", "-c", "-t", table], in: scratch, name: "iptables-save", timeout: 30)
-        guard let line = process.output.split(separator: "\n").first(where: { $0.contains("--comment \(comment)") }),
-              line.hasPrefix("["), let colon = line.firstIndex(of: ":"),
-              let count = Int(line[line.index(after: line.startIndex)..<colon]) else {
-            throw SpawnError(description: "no rule \(comment) in \(namespace) \(table): \(process.output)")
-        }
-        return count
-    }
-
-    enum Site { case a, b, c }
-
-    func namespace(_ site: Site) -> String { switch site { case .a: siteA; case .b: siteB; case .c: siteC } }
-    func address(_ site: Site) -> String { switch site { case .a: ipA; case .b: ipB; case .c: ipC } }
 
     /// `earshot answer --format json --calls 1` listening on UDP 5060 in `callee`'s namespace,
     /// and `earshot call --format json` for `seconds` from `caller`'s namespace to it, run to completion
@@ -395,15 +328,4 @@ final class NetnsTopology {
         return try #require(result.double("mos_cq"), "\(result)")
     }
 
-    /// Runs a command to completion (bounded; killed when it overstays).
-    static func run(_ executable: String, _ arguments: [String], in scratch: ScratchDirectory, name: String, timeout: Double) throws -> SpawnedProcess {
-        let process = try SpawnedProcess(executable, arguments, outputPath: scratch.path("\(name).out"), errorPath: scratch.path("\(name).err"))
-        if !process.wait(seconds: timeout) {
-            process.signal(SIGKILL)
-            _ = process.wait(seconds: 5)
-        }
-        return process
-    }
-
-    deinit { down() }
 }
