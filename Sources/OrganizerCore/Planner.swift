@@ -528,6 +528,8 @@ struct Layout {
     let perRound: Int
     /// More groups than a round holds (for `sample`: k is more than the budgets allow).
     let overflow: Bool
+    /// Rounds a call overlaps (⌈slot length / interval⌉, 1 when calls end inside their round).
+    let overlap: Int
     let jitter: Double
     let achievable: Double
     let roundsPerCycle: Int
@@ -541,7 +543,7 @@ struct Layout {
         let maxSlots = max(1, Int((w / l).rounded(.down)))
         // A call longer than the interval is still running when the next round starts:
         // split the budget between the overlapping rounds.
-        let overlap = l > w ? Int((l / w).rounded(.up)) : 1
+        overlap = l > w ? Int((l / w).rounded(.up)) : 1
         let laneLimit = max(1, topo.laneLimit / overlap)
         let c = topo.cycleLength
         overflow = c > maxSlots * laneLimit
@@ -630,7 +632,8 @@ struct Placer {
         }
         self.reservations = byIndex
         anyReservations = any
-        budgets = topo.budgets
+        // Calls that overlap the next round may use only their share of the budget.
+        budgets = layout.overlap == 1 ? topo.budgets : topo.budgets.map { max(1, $0 / Int32(layout.overlap)) }
         slots = layout.slots
         load = [Int32](repeating: 0, count: topo.n * layout.slots)
     }
