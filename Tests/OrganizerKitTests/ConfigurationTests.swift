@@ -120,3 +120,53 @@ import Testing
         #expect(second.token == first.token)
     }
 }
+
+/// The files shipped in organizer/ parse and are valid.
+@Suite struct ExampleFileTests {
+    static let organizerDirectory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("organizer")
+
+    @Test func exampleConfigurationLoads() throws {
+        let c = try OrganizerConfiguration.load(yamlFile: Self.organizerDirectory.appendingPathComponent("organizer.example.yaml").path)
+        #expect(c.listen == "127.0.0.1:8760")
+        #expect(c.database == "/var/lib/earshot/earshot.sqlite")
+        #expect(c.heartbeatInterval == .seconds(10))
+        #expect(c.offlineAfterMissed == 3)
+        #expect(c.tls == nil)
+        var defaults = OrganizerConfiguration()
+        defaults.database = c.database
+        #expect(c == defaults)
+    }
+
+    @Test func exampleSuitesAreValid() throws {
+        let dir = Self.organizerDirectory.appendingPathComponent("suites")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".yaml") }.sorted()
+        #expect(files.count == 8)
+        var types = Set<TestType>()
+        for file in files {
+            let text = try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8)
+            let spec = try APIRoutes.decodeSuiteYAML(text)
+            #expect(spec.name + ".yaml" == file)
+            #expect(spec.problems() == [], "\(file)")
+            types.insert(spec.type)
+        }
+        #expect(types == [.p2p, .register, .options, .soak, .dtmf])
+    }
+}
+
+extension ExampleFileTests {
+    /// organizer/openapi.yaml documents exactly the API's paths.
+    @Test func openAPIListsEveryPath() throws {
+        let text = try String(contentsOf: Self.organizerDirectory.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+        let paths = text.split(separator: "\n").filter { $0.hasPrefix("  /v1/") }.map { String($0.dropFirst(2).dropLast()) }
+        #expect(paths == [
+            "/v1/status", "/v1/agents", "/v1/agents/tokens", "/v1/agents/{agent}", "/v1/agents/{agent}/revoke",
+            "/v1/agents/{agent}/labels", "/v1/suites", "/v1/suites/default", "/v1/suites/{name}", "/v1/suites/{name}/run",
+            "/v1/suites/{name}/pause", "/v1/suites/{name}/resume", "/v1/runs", "/v1/runs/{id}", "/v1/report", "/v1/agent",
+        ])
+        for scheme in ["bearerAuth", "APIError", "SuiteSpec", "RunDetail", "RoundInfo", "StatusInfo", "Report"] {
+            #expect(text.contains("    \(scheme):"), "\(scheme)")
+        }
+    }
+}
