@@ -196,7 +196,7 @@ struct APIRoutes: Sendable {
     private func decodeJSON<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BasicRequestContext) async throws -> T {
         let buffer = try await request.body.collect(upTo: runtime.configuration.maxBodyBytes)
         do {
-            return try WireJSON.decoder().decode(T.self, from: Data(buffer: buffer))
+            return try WireJSON.decoder().decode(T.self, from: Data(buffer.readableBytesView))
         } catch {
             throw APIFailure.badRequest("invalid JSON body: \(describe(error))")
         }

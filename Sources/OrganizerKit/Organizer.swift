@@ -83,15 +83,14 @@ public final class Organizer: Service {
             server = plain
         }
         let logger = self.logger
-        let listening = onListening
         let scheme = configuration.tls == nil ? "http" : "https"
         return Application(
             router: router, server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            onServerRunning: { channel in
+            onServerRunning: { [self] channel in
                 let port = channel.localAddress?.port ?? 0
                 logger.info("organizer listening", metadata: ["address": .string("\(scheme)://\(channel.localAddress?.ipAddress ?? "?"):\(port)")])
-                listening.withLock { $0 }?(port)
+                self.onListening.withLock { $0 }?(port)
             },
             logger: logger)
     }
@@ -119,13 +118,9 @@ public final class Organizer: Service {
         let organizer = Organizer(configuration: configuration, storage: storage, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [organizer], logger: logger))
         let port = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int, any Error>) in
-            let resumed = Mutex(false)
+            let flag = OnceFlag()
             let once: @Sendable (Result<Int, any Error>) -> Void = { result in
-                let first = resumed.withLock { r -> Bool in
-                    defer { r = true }
-                    return !r
-                }
-                if first { continuation.resume(with: result) }
+                if flag.claim() { continuation.resume(with: result) }
             }
             organizer.onListening.withLock { $0 = { once(.success($0)) } }
             let task = Task {
@@ -146,6 +141,18 @@ public final class Organizer: Service {
     }
 
     let runTask = Mutex<Task<Void, Never>?>(nil)
+}
+
+/// True for the first caller of `claim()` only.
+final class OnceFlag: Sendable {
+    private let claimed = Mutex(false)
+
+    func claim() -> Bool {
+        claimed.withLock { c in
+            defer { c = true }
+            return !c
+        }
+    }
 }
 
 /// An organizer started in-process by `Organizer.start`.

@@ -218,7 +218,8 @@ actor RunCoordinator {
             while let first = pendingSends.first, first.at <= now {
                 pendingSends.removeFirst()
                 guard runs[first.assignment.runID] != nil else { continue }
-                if await !hub.send(.assign(first.assignment), to: first.agentID) {
+                let delivered = await hub.send(.assign(first.assignment), to: first.agentID)
+                if !delivered {
                     logger.notice("assignment not delivered: agent not connected",
                                   metadata: ["run": .string(first.assignment.runID), "agent": .string(first.agentID)])
                 }

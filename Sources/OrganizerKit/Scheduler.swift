@@ -132,7 +132,8 @@ actor Scheduler {
     @discardableResult
     private func plan(_ spec: SuiteSpec, round: Int, roundStart: Date, now: Date, members known: [PlannerAgent]? = nil,
                       manual: Bool = false) async throws -> RoundInfo {
-        let members = try await known ?? plannerMembers(spec)
+        let members: [PlannerAgent]
+        if let known { members = known } else { members = try await plannerMembers(spec) }
         let slot = Planner.slotLength(for: spec)
         let reservations = await coordinator.reservations()
         let backlog = manual ? [] : states[spec.name]?.backlog ?? []

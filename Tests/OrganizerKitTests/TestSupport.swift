@@ -77,7 +77,7 @@ struct TestOrganizer {
         }
         let response = try await HTTPClient.shared.execute(req, timeout: .seconds(20))
         let buffer = try await response.body.collect(upTo: 16 << 20)
-        return Reply(status: Int(response.status.code), body: Data(buffer: buffer))
+        return Reply(status: Int(response.status.code), body: Data(buffer.readableBytesView))
     }
 
     func json<T: Encodable>(_ value: T) throws -> Data { try WireJSON.encoder().encode(value) }
