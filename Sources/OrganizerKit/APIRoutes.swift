@@ -3,6 +3,7 @@ import EarshotWire
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 import Yams
 

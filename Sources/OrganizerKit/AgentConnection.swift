@@ -22,6 +22,13 @@ struct AgentConnection: Sendable {
 
     private enum Ended: Sendable { case reader, writer, watchdog }
 
+    /// The connection's phase, shared by its tasks.
+    private final class PhaseBox: Sendable {
+        private let value = Mutex<Phase>(.awaitingFirstFrame)
+        var current: Phase { value.withLock { $0 } }
+        func set(_ p: Phase) { value.withLock { $0 = p } }
+    }
+
     private enum Phase: Sendable {
         case awaitingFirstFrame
         /// Enrolled on this connection: a hello with the new credential must follow.
@@ -31,22 +38,23 @@ struct AgentConnection: Sendable {
 
     func handle(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async {
         let (outbox, continuation) = AsyncStream<Outgoing>.makeStream()
-        let phase = Mutex<Phase>(.awaitingFirstFrame)
-        var logger = logger
-        logger[metadataKey: "remote"] = .string(remoteAddress ?? "?")
+        let phase = PhaseBox()
+        var tagged = logger
+        tagged[metadataKey: "remote"] = .string(remoteAddress ?? "?")
+        let logger = tagged
 
         await withTaskGroup(of: Ended.self) { group in
             group.addTask {
                 await Self.write(outbox, to: outbound, logger: logger)
                 return .writer
             }
-            group.addTask { [logger] in
+            group.addTask {
                 await read(inbound, outbox: continuation, phase: phase, logger: logger)
                 return .reader
             }
             group.addTask {
                 try? await Task.sleep(for: Self.authenticationTimeout)
-                if !Task.isCancelled, case .awaitingFirstFrame = phase.withLock({ $0 }) {
+                if !Task.isCancelled, case .awaitingFirstFrame = phase.current {
                     Self.fail(WireError(code: .unauthorized, message: "no enroll or hello within 30 s", fatal: true),
                               close: .policyViolation, on: continuation)
                 }
@@ -60,7 +68,7 @@ struct AgentConnection: Sendable {
                 }
             }
         }
-        if case .authenticated(let agentID, let connectionID) = phase.withLock({ $0 }) {
+        if case .authenticated(let agentID, let connectionID) = phase.current {
             await runtime.hub.detach(agentID: agentID, connectionID: connectionID)
             logger.info("agent disconnected", metadata: ["agent": .string(agentID)])
         }
@@ -90,7 +98,7 @@ struct AgentConnection: Sendable {
     }
 
     private func read(_ inbound: WebSocketInboundStream, outbox: AsyncStream<Outgoing>.Continuation,
-                      phase: Mutex<Phase>, logger: Logger) async {
+                      phase: PhaseBox, logger: Logger) async {
         var logger = logger
         do {
             for try await message in inbound.messages(maxSize: WireProtocol.maximumFrameBytes) {
@@ -111,10 +119,10 @@ struct AgentConnection: Sendable {
                     if error.wireError.fatal { return }
                     continue
                 }
-                let current = phase.withLock { $0 }
+                let current = phase.current
                 let next = await dispatch(decoded, phase: current, outbox: outbox, logger: &logger)
                 guard let next else { return }
-                phase.withLock { $0 = next }
+                phase.set(next)
             }
         } catch is CancellationError {
             return

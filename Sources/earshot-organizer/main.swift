@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import OrganizerKit
 import ServiceLifecycle
+import UnixSignals
 
 struct OrganizerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

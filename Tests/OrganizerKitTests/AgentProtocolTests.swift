@@ -4,6 +4,7 @@ import Foundation
 import NIOWebSocket
 import OrganizerKit
 import Testing
+import WSCore
 
 @Suite struct AgentProtocolTests {
     @Test func enrollmentTokenIsSingleUseAndTheCredentialWorks() async throws {

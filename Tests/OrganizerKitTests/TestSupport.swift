@@ -5,9 +5,11 @@ import Foundation
 import InteropTestSupport
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOWebSocket
 import OrganizerKit
 import Testing
+import WSCore
 import WSClient
 
 struct TestFailure: Error, CustomStringConvertible {
@@ -66,10 +68,12 @@ struct TestOrganizer {
         var apiError: APIError? { try? decode(APIError.self) }
     }
 
-    func request(_ method: HTTPMethod, _ path: String, token: String? = admin, body: Data? = nil,
+    enum Method: String { case GET, POST, PUT, DELETE }
+
+    func request(_ method: Method, _ path: String, token: String? = admin, body: Data? = nil,
                  contentType: String = "application/json") async throws -> Reply {
         var req = HTTPClientRequest(url: running.baseURL + path)
-        req.method = method
+        req.method = HTTPMethod(rawValue: method.rawValue)
         if let token { req.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body {
             req.headers.add(name: "Content-Type", value: contentType)
