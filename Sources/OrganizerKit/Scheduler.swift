@@ -81,7 +81,8 @@ actor Scheduler {
             if states[spec.name] == nil || fresh.contains(spec.name) {
                 fresh.remove(spec.name)
                 let start = now.addingTimeInterval(configuration.firstRoundDelay.seconds)
-                states[spec.name] = SuiteState(nextPlanAt: now, nextRound: Planner.roundIndex(at: start, interval: spec.interval),
+                states[spec.name] = SuiteState(nextPlanAt: start.addingTimeInterval(-Self.planLead),
+                                               nextRound: Planner.roundIndex(at: start, interval: spec.interval),
                                                nextRoundStart: start)
             }
             guard let state = states[spec.name], state.nextPlanAt <= now else { continue }
@@ -91,9 +92,7 @@ actor Scheduler {
                 logger.error("round planning failed", metadata: ["suite": .string(spec.name), "error": .string("\(error)")])
                 // Try again with the next round.
             }
-            let next = state.nextRound + 1
-            let nextStart = max(Planner.roundStart(index: next, interval: spec.interval),
-                                now.addingTimeInterval(Self.planLead))
+            let (next, nextStart) = Self.followingRound(after: state.nextRoundStart, interval: spec.interval, now: now)
             states[spec.name]?.nextRound = next
             states[spec.name]?.nextRoundStart = nextStart
             states[spec.name]?.nextPlanAt = nextStart.addingTimeInterval(-Self.planLead)
@@ -188,7 +187,7 @@ actor Scheduler {
         await coordinator.track(tracked, sends: sends)
 
         let nextRoundAt = manual ? states[spec.name]?.nextRoundStart
-            : max(Planner.roundStart(index: round + 1, interval: spec.interval), now.addingTimeInterval(Self.planLead))
+            : Self.followingRound(after: roundStart, interval: spec.interval, now: now).start
         var warning = plan.warning
         if !plan.deferred.isEmpty {
             let note = "\(plan.deferred.count) unit(s) did not fit this round and wait for the next"
@@ -203,6 +202,14 @@ actor Scheduler {
             "manual": .stringConvertible(manual),
         ])
         return RoundInfo(roundID: roundID, suite: spec.name, runIDs: tracked.map(\.id), notRun: notRun, warning: warning)
+    }
+
+    /// The round after one that starts at `roundStart`: the next window on the timetable that
+    /// starts more than half an interval later (so a shifted first round is not followed by
+    /// another a moment later), and not before the planning lead from now.
+    static func followingRound(after roundStart: Date, interval: WireDuration, now: Date) -> (index: Int, start: Date) {
+        let index = Planner.roundIndex(at: roundStart.addingTimeInterval(interval.seconds / 2), interval: interval) + 1
+        return (index, max(Planner.roundStart(index: index, interval: interval), now.addingTimeInterval(planLead)))
     }
 
     // MARK: suite views
