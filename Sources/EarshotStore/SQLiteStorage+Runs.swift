@@ -24,7 +24,7 @@ extension SQLiteStorage {
                 let caller = run.participants.first(where: { $0.role == .caller })?.agentID ?? run.participants.first?.agentID
                 let callee = run.participants.first(where: { $0.role == .callee })?.agentID
                 try insertRun.execute(arguments: [
-                    run.id, run.suite, run.roundID, run.testType.rawValue, run.status.rawValue, try json.text(run.cause),
+                    run.id, run.suite, run.roundID, run.testType.rawValue, run.status.rawValue, try json.textOrNull(run.cause),
                     run.plannedAt.unix, run.startAt.unix, run.deadline.unix, run.status.isFinal ? run.plannedAt.unix : nil,
                     run.plannedDurationS, try json.text(run.thresholds), caller, callee,
                 ])
@@ -61,7 +61,7 @@ extension SQLiteStorage {
         try db.cachedStatement(sql: """
             UPDATE participants SET status = ?, cause = ?, reported_at = ?, result = ?
             WHERE run_id = ? AND agent_id = ? AND reported_at IS NULL
-            """).execute(arguments: [result.status.rawValue, try json.text(result.cause), receivedAt.unix,
+            """).execute(arguments: [result.status.rawValue, try json.textOrNull(result.cause), receivedAt.unix,
                                      try json.text(stripped), result.runID, result.agentID])
         if db.changesCount == 1 {
             if let evidence = result.evidence {
@@ -115,8 +115,8 @@ extension SQLiteStorage {
                     UPDATE runs SET status = ?, cause = ?, ended_at = ?, call = ?, dtmf = ?, mos_min = ?, loss_pct_max = ?
                     WHERE id = ?
                     """,
-                arguments: [completion.status.rawValue, try json.text(completion.cause), completion.endedAt.unix,
-                            try json.text(completion.call), try json.text(completion.dtmf), mosValues.min(), lossValues.max(),
+                arguments: [completion.status.rawValue, try json.textOrNull(completion.cause), completion.endedAt.unix,
+                            try json.textOrNull(completion.call), try json.textOrNull(completion.dtmf), mosValues.min(), lossValues.max(),
                             completion.runID])
             if db.changesCount == 0 { throw StorageError(.notFound, "no run \(completion.runID)") }
             try db.execute(sql: "DELETE FROM stream_metrics WHERE run_id = ?", arguments: [completion.runID])

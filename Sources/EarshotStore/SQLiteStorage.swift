@@ -169,18 +169,30 @@ extension Row {
     }
 }
 
-/// JSON columns, written with the wire conventions.
+/// JSON columns: the wire's keys (snake_case CodingKeys, sorted), dates as seconds since 1970 — exact
+/// to the bit, and several times cheaper to write than ISO 8601 text on the ingest path.
 struct JSONColumns {
-    let encoder = WireJSON.encoder()
-    let decoder = WireJSON.decoder()
+    let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        e.dateEncodingStrategy = .secondsSince1970
+        return e
+    }()
+
+    let decoder: JSONDecoder = {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .secondsSince1970
+        return d
+    }()
 
     func text<T: Encodable>(_ value: T) throws -> String {
         String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    func text<T: Encodable>(_ value: T?) throws -> String? {
+    /// NULL for nil.
+    func textOrNull<T: Encodable>(_ value: T?) throws -> String? {
         guard let value else { return nil }
-        return try text(value)
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
     func value<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T? {
