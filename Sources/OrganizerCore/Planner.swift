@@ -190,6 +190,7 @@ public enum Planner {
         var placer = Placer(topo: topo, layout: layout, roundStart: roundStart, reservations: reservations)
         var plan = RoundPlan(round: round, runs: [], deferred: [], skipped: [], assessment: assessment)
         let groups = topo.roundGroups(round: round, layout: layout)
+        plan.runs.reserveCapacity(groups.reduce(0) { $0 + $1.1.count })
         var displaced: [(pair: Pair, since: Date)] = []
 
         for (slot, group) in groups {
@@ -265,6 +266,9 @@ struct Topo {
     let members: [PlannerAgent]
     let shape: Shape
     let ids: [String]
+    let budgets: [Int32]
+    /// Per member: nil when it can run, else why not (`agent_offline`, `capacity`).
+    let unavailableReason: [String?]
     /// Budget ≥ 1 of every member: the lanes the timetable may use (no limit for `each`,
     /// where every member is in one group per cycle).
     let laneLimit: Int
@@ -274,6 +278,8 @@ struct Topo {
         self.spec = spec
         self.members = members
         ids = members.map(\.id)
+        budgets = members.map { Int32(clamping: $0.budget) }
+        unavailableReason = members.map { !$0.online ? "agent_offline" : $0.budget < 1 ? "capacity" : nil }
         let n = members.count
         let lowest = members.map(\.budget).filter { $0 >= 1 }.min() ?? 1
         var notes: [String] = []
@@ -469,11 +475,8 @@ struct Topo {
 
     /// (reason, agent id) when a participant cannot run.
     func unavailable(_ p: Pair) -> (String, String)? {
-        for i in [p.caller, p.callee] where i >= 0 {
-            let m = members[Int(i)]
-            if !m.online { return ("agent_offline", m.id) }
-            if m.budget < 1 { return ("capacity", m.id) }
-        }
+        if let reason = unavailableReason[Int(p.caller)] { return (reason, ids[Int(p.caller)]) }
+        if p.callee >= 0, let reason = unavailableReason[Int(p.callee)] { return (reason, ids[Int(p.callee)]) }
         return nil
     }
 
@@ -485,7 +488,7 @@ struct Topo {
         let c = cycleLength
         if n == 0 {
             warnings.append("no agent matches the suite's members")
-        } else if c == 0, spec.topology.kind != .each {
+        } else if c == 0, notes.isEmpty, spec.topology.kind != .each {
             warnings.append("\(kindName) of \(n) agent\(n == 1 ? "" : "s") has no pairs to test")
         }
         let achievable = c == 0 ? requested : layout.achievable
@@ -525,6 +528,8 @@ struct Layout {
     let perRound: Int
     /// More groups than a round holds (for `sample`: k is more than the budgets allow).
     let overflow: Bool
+    /// Rounds a call overlaps (⌈slot length / interval⌉, 1 when calls end inside their round).
+    let overlap: Int
     let jitter: Double
     let achievable: Double
     let roundsPerCycle: Int
@@ -538,7 +543,7 @@ struct Layout {
         let maxSlots = max(1, Int((w / l).rounded(.down)))
         // A call longer than the interval is still running when the next round starts:
         // split the budget between the overlapping rounds.
-        let overlap = l > w ? Int((l / w).rounded(.up)) : 1
+        overlap = l > w ? Int((l / w).rounded(.up)) : 1
         let laneLimit = max(1, topo.laneLimit / overlap)
         let c = topo.cycleLength
         overflow = c > maxSlots * laneLimit
@@ -605,7 +610,11 @@ struct Placer {
     let topo: Topo
     let layout: Layout
     let roundStart: Date
-    let reservations: [Int: [DateInterval]]
+    /// Per member index, its reservations (empty for most).
+    let reservations: [[DateInterval]]
+    let anyReservations: Bool
+    let budgets: [Int32]
+    let slots: Int
     var load: [Int32]
     var reservedPeak: [Int: Int] = [:]
 
@@ -613,11 +622,19 @@ struct Placer {
         self.topo = topo
         self.layout = layout
         self.roundStart = roundStart
-        var byIndex: [Int: [DateInterval]] = [:]
+        var byIndex = [[DateInterval]](repeating: [], count: topo.n)
+        var any = false
         for (id, busy) in reservations where !busy.isEmpty {
-            if let i = topo.index(id) { byIndex[i] = busy }
+            if let i = topo.index(id) {
+                byIndex[i] = busy
+                any = true
+            }
         }
         self.reservations = byIndex
+        anyReservations = any
+        // Calls that overlap the next round may use only their share of the budget.
+        budgets = layout.overlap == 1 ? topo.budgets : topo.budgets.map { max(1, $0 / Int32(layout.overlap)) }
+        slots = layout.slots
         load = [Int32](repeating: 0, count: topo.n * layout.slots)
     }
 
@@ -626,19 +643,21 @@ struct Placer {
     }
 
     mutating func take(_ p: Pair, slot: Int) {
-        load[Int(p.caller) * layout.slots + slot] += 1
-        if p.callee >= 0 { load[Int(p.callee) * layout.slots + slot] += 1 }
+        load[Int(p.caller) * slots + slot] += 1
+        if p.callee >= 0 { load[Int(p.callee) * slots + slot] += 1 }
     }
 
     mutating func free(_ i: Int, slot: Int) -> Bool {
-        Int(load[i * layout.slots + slot]) + peak(i, slot: slot) < topo.members[i].budget
+        let used = load[i * slots + slot]
+        return anyReservations ? Int(used) + peak(i, slot: slot) < Int(budgets[i]) : used < budgets[i]
     }
 
     /// The most reservations of member `i` that overlap at one instant of the slot's window
     /// (the slot start to its start plus spacing, or the slot length when longer).
     mutating func peak(_ i: Int, slot: Int) -> Int {
-        guard let busy = reservations[i] else { return 0 }
-        let key = i * layout.slots + slot
+        let busy = reservations[i]
+        if busy.isEmpty { return 0 }
+        let key = i * slots + slot
         if let known = reservedPeak[key] { return known }
         let from = roundStart.addingTimeInterval(Double(slot) * layout.spacing)
         let to = from.addingTimeInterval(max(layout.spacing, layout.slotLength))
