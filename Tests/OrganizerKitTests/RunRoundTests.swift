@@ -115,6 +115,15 @@ import Testing
 
             let listed = try await org.request(.GET, "/v1/runs?suite=pair&status=passed").decode([RunSummary].self)
             #expect(listed.map(\.id) == [runID])
+            let status = try await org.request(.GET, "/v1/status").decode(StatusInfo.self)
+            #expect(status.runsLastHour == ["passed": 1])
+            #expect(status.runsInFlight == 0)
+            #expect(status.agents.online == 2)
+            let report = try await org.request(.GET, "/v1/report?since=1h").decode(Report.self)
+            let cell = try #require(report.cells.first { $0.from == "alpha" && $0.to == "beta" })
+            #expect(cell.runs == 1)
+            #expect(cell.passed == 1)
+            #expect(report.totals["passed"] == 1)
             alpha.close()
             beta.close()
         }
@@ -172,20 +181,28 @@ import Testing
         try await TestOrganizer.with(heartbeat: 0.5, missed: 2, deadlineMargin: 4) { org in
             let (alpha, a) = try await org.connectedAgent(name: "alpha")
             let (beta, b) = try await org.connectedAgent(name: "beta")
-            let keepAlive = Task {
-                var seq: UInt64 = 0
-                while !Task.isCancelled {
-                    seq += 1
-                    beta.send(.heartbeat(Heartbeat(seq: seq, sentAt: Date())))
-                    try? await Task.sleep(for: .milliseconds(100))
+            func heartbeats(_ client: ProtocolClient) -> Task<Void, Never> {
+                Task {
+                    var seq: UInt64 = 0
+                    while !Task.isCancelled {
+                        seq += 1
+                        client.send(.heartbeat(Heartbeat(seq: seq, sentAt: Date())))
+                        try? await Task.sleep(for: .milliseconds(100))
+                    }
                 }
             }
-            defer { keepAlive.cancel() }
+            let alphaBeats = heartbeats(alpha)
+            let betaBeats = heartbeats(beta)
+            defer {
+                alphaBeats.cancel()
+                betaBeats.cancel()
+            }
             _ = try await org.request(.PUT, "/v1/suites/pair", body: org.json(Self.pairSuite("alpha", "beta")))
             let runID = try await org.request(.POST, "/v1/suites/pair/run").decode(RoundInfo.self).runIDs[0]
             let calleeTask = try await Self.nextAssignment(beta)
             _ = try await Self.nextAssignment(alpha)
             // The caller dies: no result, no heartbeats.
+            alphaBeats.cancel()
             alpha.close()
             beta.send(.result(Self.result(for: calleeTask, agentID: b.agentID, mos: 4.0)))
             try await org.eventually("the run to fail", seconds: 30) {
