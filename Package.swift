@@ -142,7 +142,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "earshot-organizer",
-            dependencies: ["OrganizerKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "OrganizerKit", "EarshotStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict
         ),
         .executableTarget(
