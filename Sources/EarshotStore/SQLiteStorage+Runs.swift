@@ -82,26 +82,39 @@ extension SQLiteStorage {
 
     public func openRuns() async throws -> [OpenRun] {
         try await read { db in
-            let json = JSONColumns()
-            let rows = try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE status IN ('scheduled', 'running') ORDER BY start_at, id")
-            let openFilter = "p.run_id IN (SELECT id FROM runs WHERE status IN ('scheduled', 'running'))"
-            let participants = try Self.participants(db, filter: openFilter, arguments: [], withResults: true, json)
-            let evidence = try Self.evidence(db, filter: "run_id IN (SELECT id FROM runs WHERE status IN ('scheduled', 'running'))",
-                                             arguments: [], json)
-            return try rows.map { row in
-                let id: String = row["id"]
-                let stored = participants[id] ?? []
-                var results: [String: RunResult] = [:]
-                for participant in stored {
-                    guard var result = participant.result else { continue }
-                    result.evidence = evidence[id]?[participant.info.agentID]
-                    results[participant.info.agentID] = result
-                }
-                return OpenRun(summary: try Self.summary(row, names: stored.map(\.info.name), json),
-                               deadline: row.requiredDate("deadline"),
-                               thresholds: try json.value(Thresholds.self, row["thresholds"]) ?? .defaults,
-                               participants: stored.map(\.info), results: results)
+            try Self.judgeable(db, where: "status IN ('scheduled', 'running')", arguments: [], JSONColumns())
+        }
+    }
+
+    public func runsForJudging(ids: [String]) async throws -> [OpenRun] {
+        guard !ids.isEmpty else { return [] }
+        let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+        return try await read { db in
+            try Self.judgeable(db, where: "id IN (\(placeholders))", arguments: StatementArguments(ids), JSONColumns())
+        }
+    }
+
+    /// Runs matching `condition` (on `runs`) with their participants and stored results.
+    static func judgeable(_ db: Database, where condition: String, arguments: StatementArguments,
+                          _ json: JSONColumns) throws -> [OpenRun] {
+        let rows = try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE \(condition) ORDER BY start_at, id", arguments: arguments)
+        let subquery = "SELECT id FROM runs WHERE \(condition)"
+        // The subquery's arguments appear once per use.
+        let participants = try participants(db, filter: "p.run_id IN (\(subquery))", arguments: arguments, withResults: true, json)
+        let evidence = try evidence(db, filter: "run_id IN (\(subquery))", arguments: arguments, json)
+        return try rows.map { row in
+            let id: String = row["id"]
+            let stored = participants[id] ?? []
+            var results: [String: RunResult] = [:]
+            for participant in stored {
+                guard var result = participant.result else { continue }
+                result.evidence = evidence[id]?[participant.info.agentID]
+                results[participant.info.agentID] = result
             }
+            return OpenRun(summary: try summary(row, names: stored.map(\.info.name), json),
+                           deadline: row.requiredDate("deadline"),
+                           thresholds: try json.value(Thresholds.self, row["thresholds"]) ?? .defaults,
+                           participants: stored.map(\.info), results: results)
         }
     }
 

@@ -54,6 +54,9 @@ public protocol Storage: Sendable {
     func ingest(_ results: [RunResult], receivedAt: Date) async throws -> [IngestOutcome]
     /// Runs not yet final (scheduled/running) with the results that arrived for them.
     func openRuns() async throws -> [OpenRun]
+    /// These runs, whatever their status, with the results stored for them (to judge a run
+    /// again when a result arrives after its verdict). Unknown ids are left out.
+    func runsForJudging(ids: [String]) async throws -> [OpenRun]
     /// Sets a run's final status, cause and merged per-direction metrics (replacing any).
     func finishRun(_ completion: RunCompletion) async throws
     func markRunning(id: String, at: Date) async throws

@@ -95,12 +95,49 @@ actor RunCoordinator {
     func resultsStored(_ results: [RunResult]) async {
         let now = Date()
         var touched: [String] = []
+        var late: Set<String> = []
         for r in results {
-            guard runs[r.runID] != nil else { continue }
+            guard runs[r.runID] != nil else {
+                late.insert(r.runID)
+                continue
+            }
             runs[r.runID]!.results[r.agentID] = r
             touched.append(r.runID)
         }
         for id in Set(touched) { await judge(id, now: now) }
+        if !late.isEmpty { await judgeAgain(Array(late), now: now) }
+    }
+
+    /// Results that arrived after their run's verdict (an agent cut off from the organizer
+    /// delivers its spool when it is back): the run is judged again with everything stored,
+    /// so that its figures and status reflect what was measured (a participant still missing
+    /// is a `timeout`).
+    private func judgeAgain(_ ids: [String], now: Date) async {
+        let stored: [OpenRun]
+        do {
+            stored = try await storage.runsForJudging(ids: ids)
+        } catch {
+            logger.error("could not load runs to judge a late result", metadata: ["error": .string("\(error)")])
+            return
+        }
+        for open in stored where open.summary.status.isFinal && open.summary.status != .notRun {
+            let participants = open.participants.map { RunParticipant(agentID: $0.agentID, role: $0.role) }
+            let facts = RunFacts(deadlinePassed: true)
+            let verdict = RunJudge.judge(testType: open.summary.testType, participants: participants, results: open.results,
+                                         thresholds: open.thresholds, facts: facts)
+            let completion = RunCompletion(runID: open.summary.id, status: verdict.status, cause: verdict.cause,
+                                           endedAt: open.summary.endedAt ?? now, directions: verdict.directions,
+                                           call: verdict.call, dtmf: verdict.dtmf)
+            do {
+                try await storage.finishRun(completion)
+                logger.info("late result: run judged again", metadata: [
+                    "run": .string(open.summary.id), "was": .string(open.summary.status.rawValue),
+                    "status": .string(verdict.status.rawValue), "cause": .string(verdict.cause?.code ?? "-"),
+                ])
+            } catch {
+                logger.error("could not judge a run again", metadata: ["run": .string(open.summary.id), "error": .string("\(error)")])
+            }
+        }
     }
 
     /// An agent went offline or was revoked: its unreported runs are judged without it.
