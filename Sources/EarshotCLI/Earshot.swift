@@ -32,6 +32,10 @@ public struct Earshot: AsyncParsableCommand {
         ]
     )
 
+    /// `earshot --organizer URL --token T <command>`: the same options as after the command
+    /// (ArgumentParser decodes them for every command in the chain).
+    @OptionGroup(visibility: .hidden) var connection: ConnectionOptions
+
     public init() {}
 }
 

@@ -58,6 +58,9 @@ import Testing
         let flags = try #require(try Earshot.parseAsRoot(["status", "--organizer", "10.0.0.5:8760", "--token", "t-flag"]) as? StatusCommand)
         #expect(try flags.connection.resolved(environment: environment).url == "http://10.0.0.5:8760")
         #expect(try flags.connection.resolved(environment: environment).token == "t-flag")
+        let before = try #require(try Earshot.parseAsRoot(["--organizer", "10.0.0.6:8760", "--token", "t-root", "agents", "list"]) as? AgentsCommand.List)
+        #expect(try before.connection.resolved(environment: environment).url == "http://10.0.0.6:8760")
+        #expect(try before.connection.resolved(environment: environment).token == "t-root")
         let bad = try #require(try Earshot.parseAsRoot(["status", "--organizer", "ftp://x"]) as? StatusCommand)
         #expect(throws: CommandFailure.self) { try bad.connection.resolved(environment: [:]) }
     }
