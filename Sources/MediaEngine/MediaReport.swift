@@ -337,6 +337,9 @@ public struct MediaReport: Sendable, Encodable {
     public var rtcp: RTCPCounts
     /// Datagrams that arrived between `openSession` and `start` and were replayed at `start`.
     public var earlyPackets: Int
+    /// Counters of each second since `start` (`Second`). Not in this JSON (it would grow with
+    /// the call); the agent puts them in a run's evidence.
+    public var seconds: [Second] = []
 
     enum CodingKeys: String, CodingKey {
         case session, sent, received, remoteView = "remote_view", rtt, junk, rtcp, earlyPackets = "early_packets"

@@ -46,6 +46,8 @@ struct SessionCore: Sendable {
     var lateness = LatenessHistogram()
     var sendErrors = 0
     private(set) var stoppedAt: Int64?
+    /// Per-second counters since `start` (the evidence's `media_seconds`).
+    var seconds = SecondCounters()
 
     init(id: UInt64, local: MediaEndpoint, settings: SessionSettings, seed: UInt64) {
         self.id = id
@@ -115,6 +117,7 @@ struct SessionCore: Sendable {
         rtpDestination = p.remote
         rtcpDestination = p.rtcpRemote
         rtcp.schedule(after: now, first: true, random: &random)
+        seconds.start(at: now)
         let held = early
         early = []
         for d in held {
@@ -167,6 +170,7 @@ struct SessionCore: Sendable {
 
     /// Puts every RTP packet due by `now` and a due RTCP report into `outbox`.
     mutating func runDue(now: Int64, clock: NTPClock, into outbox: inout Outbox) {
+        closeSeconds(upTo: now)
         sender?.emitDue(now: now, into: &outbox)
         if let due = rtcp.nextDeadline, due <= now, let sender {
             outbox.append(rtcp: rtcp.makeReport(now: now, clock: clock, sender: sender, receiver: &receiver, bye: false))
@@ -217,6 +221,7 @@ struct SessionCore: Sendable {
             }
             return
         }
+        closeSeconds(upTo: arrival)
         // RFC 5761 §4: RTCP on the RTP port (rtcp-mux) is told apart by its packet type.
         if onRTCPSocket || RTCPHeader.isRTCP(datagram) {
             receiveRTCP(datagram, source: source, arrival: arrival, clock: clock)

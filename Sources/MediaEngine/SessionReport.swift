@@ -93,7 +93,7 @@ extension SessionCore {
             junk: junk,
             rtcp: MediaReport.RTCPCounts(sent: rtcp.sent, received: rtcp.received, byeSent: rtcp.byeSent,
                                          byeReceived: rtcp.byeReceived, byeReason: rtcp.byeReason, remoteCNAME: rtcp.remoteCNAME),
-            earlyPackets: earlyPackets)
+            earlyPackets: earlyPackets, seconds: seconds.seconds(end: end, totals: secondTotals()))
     }
 
     /// The E-model of one direction (reference/emodel.md; the same as RTPAnalysis'

@@ -76,6 +76,10 @@ final class CallContext {
     var byeSent = false
     /// We sent CANCEL because nobody answered in time (a 487 then means no answer).
     var cancelledForNoAnswer = false
+    /// We sent CANCEL because the call was ended from outside (`endCalls`): a 487 means cancelled.
+    var cancelledLocally = false
+    /// This call's identifying tone (nil: the user agent's).
+    var toneFrequency: Int?
 
     init(callID: String, role: Role, destination: SIPDestination, ladderBodyLimit: Int) {
         self.ladder = SIPLadder(bodyLimit: ladderBodyLimit)

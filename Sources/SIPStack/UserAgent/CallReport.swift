@@ -1,4 +1,5 @@
 import MediaEngine
+import SIPCore
 import SIPTransaction
 
 /// One test call as `earshot call` / `earshot answer` print it and an organizer run will
@@ -105,6 +106,13 @@ public struct CallReport: Sendable, Encodable {
     public var media: MediaReport?
     public var problems: [String]
     public var ladder: SIPLadder
+    /// The headers of the INVITE that set the call up: the one we sent (caller, the last
+    /// attempt) or received (callee). Not in the JSON (the ladder has the message); it lets a
+    /// callee attribute the call, e.g. by `X-Earshot-Run`.
+    public var inviteHeaders: SIPHeaders = []
+
+    /// The first value of header `name` in the INVITE (case-insensitive).
+    public func inviteHeader(_ name: String) -> String? { inviteHeaders.first(SIPHeaderName(name))?.value }
 
     enum CodingKeys: String, CodingKey {
         case callID = "call_id", role, localURI = "local_uri", remoteURI = "remote_uri", transport, status, ending, setup

@@ -173,7 +173,7 @@ extension SIPUserAgent {
             var body: [UInt8] = []
             if !request.body.isEmpty, let previous = call.localSDP {
                 var answer = previous.revising(previous)
-                answer.addMediaAttribute(earshotToneAttribute, "\(configuration.toneFrequency)")
+                answer.addMediaAttribute(earshotToneAttribute, "\(call.toneFrequency ?? configuration.toneFrequency)")
                 call.localSDP = answer
                 body = Array(answer.serialized().utf8)
                 headers.add(.contentType, "application/sdp")

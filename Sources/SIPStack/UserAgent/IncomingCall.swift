@@ -3,7 +3,60 @@ import SDP
 import SIPCore
 import SIPTransaction
 
+/// An INVITE as the incoming-call policy sees it, before it is answered: enough to tell which
+/// test the call belongs to (`X-Earshot-Run`) and to choose how to answer it.
+public struct IncomingCallInfo: Sendable {
+    public var callID: String
+    public var requestURI: String
+    public var from: String
+    public var to: String
+    /// The sender's `address:port`.
+    public var source: String
+    public var transport: SIPTransportKind
+    /// Every header of the INVITE.
+    public var headers: SIPHeaders
+
+    public init(callID: String, requestURI: String, from: String, to: String, source: String, transport: SIPTransportKind,
+                headers: SIPHeaders) {
+        self.callID = callID
+        self.requestURI = requestURI
+        self.from = from
+        self.to = to
+        self.source = source
+        self.transport = transport
+        self.headers = headers
+    }
+
+    /// The first value of header `name` (case-insensitive), e.g. `header("X-Earshot-Run")`.
+    public func header(_ name: String) -> String? { headers.first(SIPHeaderName(name))?.value }
+}
+
+/// How to answer one incoming call. A nil field takes the user agent's configuration.
+public struct IncomingCallSettings: Sendable, Hashable {
+    /// Our identifying tone in this call.
+    public var toneFrequency: Int?
+    /// The tone the caller must send; it takes precedence over the caller's `a=x-earshot-tone`
+    /// (the expectation comes from whoever planned the test).
+    public var expectedRemoteTone: Int?
+    public var ringTime: Duration?
+    /// Reject the call with this status instead of answering.
+    public var rejectWith: Int?
+
+    public init(toneFrequency: Int? = nil, expectedRemoteTone: Int? = nil, ringTime: Duration? = nil, rejectWith: Int? = nil) {
+        self.toneFrequency = toneFrequency
+        self.expectedRemoteTone = expectedRemoteTone
+        self.ringTime = ringTime
+        self.rejectWith = rejectWith
+    }
+}
+
 extension SIPUserAgent {
+    /// Called for every new INVITE before it is answered; the settings it returns apply to
+    /// that call. Without a policy every call is answered with the configuration's settings.
+    public func setIncomingCallPolicy(_ policy: @escaping @Sendable (IncomingCallInfo) async -> IncomingCallSettings) {
+        incomingCallPolicy = policy
+    }
+
     /// A new INVITE: the call runs as its own task and reports through the incoming-call handler.
     func startIncomingCall(_ invite: SIPRequest, transaction key: TransactionKey, incoming: SIPIncoming) {
         let callID = invite.headers.callIDValue ?? randomCallID()
@@ -31,6 +84,15 @@ extension SIPUserAgent {
         call.remoteURI = from?.uri.description ?? ""
         let localTag = SIPIdentifiers.tag(using: &random)
         let localHost = incoming.listener.host
+        var settings = IncomingCallSettings()
+        if let policy = incomingCallPolicy {
+            settings = await policy(IncomingCallInfo(
+                callID: call.callID, requestURI: invite.uri.description, from: call.remoteURI, to: call.localURI,
+                source: "\(incoming.sourceHost):\(incoming.sourcePort)", transport: incoming.kind, headers: invite.headers))
+        }
+        let tone = settings.toneFrequency ?? configuration.toneFrequency
+        let ringTime = settings.ringTime ?? configuration.ringTime
+        call.toneFrequency = tone
         let factory = requestFactory(for: incoming.kind, localHost: advertisedHost(incoming))
 
         func fail(_ status: Int, _ ending: CallEnding, headers: SIPHeaders = []) async -> CallReport {
@@ -40,7 +102,7 @@ extension SIPUserAgent {
             return report(for: call, ending: ending, media: nil)
         }
 
-        if let status = configuration.rejectWith {
+        if let status = settings.rejectWith ?? configuration.rejectWith {
             return await fail(status, call.ending(.rejected(status: status, reason: SIPResponse.defaultReasonPhrase(for: status))))
         }
         // RFC 4028 §9: a timer when the caller asks for one (or we are configured to ask);
@@ -77,7 +139,7 @@ extension SIPUserAgent {
             await media.release(session)
             return await fail(488, call.ending(.protocolError(detail: "no acceptable audio in the offer")))
         }
-        answer.addMediaAttribute(earshotToneAttribute, "\(configuration.toneFrequency)")
+        answer.addMediaAttribute(earshotToneAttribute, "\(tone)")
         call.localSDP = answer
 
         // 180, ring, 200.
@@ -86,8 +148,8 @@ extension SIPUserAgent {
             call.ringingAt = call.elapsed
             await respond(ringing, on: key)
         }
-        if configuration.ringTime > .zero {
-            call.schedule(.answerDue, after: configuration.ringTime)
+        if ringTime > .zero {
+            call.schedule(.answerDue, after: ringTime)
             for await event in call.stream {
                 if case .answerDue = event { break }
                 if case .cancelled = event {
@@ -124,13 +186,14 @@ extension SIPUserAgent {
             return await fail(400, call.ending(.protocolError(detail: "the INVITE does not make a dialog: \(error)")))
         }
         call.destination = nextHop(for: call.dialog!, fallback: call.destination)
-        let remoteTone = offer.mediaAttribute(earshotToneAttribute).flatMap { Int($0) } ?? configuration.expectedRemoteTone
+        let remoteTone = settings.expectedRemoteTone ?? offer.mediaAttribute(earshotToneAttribute).flatMap { Int($0) }
+            ?? configuration.expectedRemoteTone
         do {
             // Latching (symmetric RTP, "comedia"): a caller behind NAT sends from an address its
             // SDP cannot know; we answer to where its packets come from.
             try await media.start(session, MediaParameters(
                 remote: remote, rtcpRemotePort: audio.remoteRTCPPort, payloadType: audio.payloadType,
-                telephoneEventPayloadType: audio.telephoneEventPayloadType, toneFrequency: configuration.toneFrequency,
+                telephoneEventPayloadType: audio.telephoneEventPayloadType, toneFrequency: tone,
                 expectedRemoteToneFrequency: remoteTone, latchToSource: true, ptimeMs: audio.ptime))
         } catch {
             await media.release(session)

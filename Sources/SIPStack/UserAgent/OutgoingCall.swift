@@ -25,10 +25,18 @@ public struct CallRequest: Sendable {
     public var noAnswerTimeout: Duration
     /// Our From address of record; nil: `sip:<user>@<local address>`.
     public var from: SIPURI?
+    /// Headers added to the INVITE (e.g. `X-Earshot-Run: <run id>`, which ties the call to an
+    /// organizer run at the callee), after the ones the user agent writes.
+    public var extraHeaders: SIPHeaders
+    /// Our identifying tone for this call; nil: the user agent's `toneFrequency`.
+    public var toneFrequency: Int?
+    /// RFC 4028 settings for this call; nil: the user agent's `sessionTimer`.
+    public var sessionTimer: SessionTimerSettings?
 
     public init(target: SIPURI, destination: SIPDestination, duration: Duration = .seconds(20), payloadType: UInt8 = 0,
                 dtmf: String? = nil, dtmfDelay: Duration = .seconds(2), username: String? = nil, password: String? = nil,
-                expectedRemoteTone: Int? = nil, noAnswerTimeout: Duration = .seconds(32), from: SIPURI? = nil) {
+                expectedRemoteTone: Int? = nil, noAnswerTimeout: Duration = .seconds(32), from: SIPURI? = nil,
+                extraHeaders: SIPHeaders = [], toneFrequency: Int? = nil, sessionTimer: SessionTimerSettings? = nil) {
         self.target = target
         self.destination = destination
         self.duration = duration
@@ -40,6 +48,9 @@ public struct CallRequest: Sendable {
         self.expectedRemoteTone = expectedRemoteTone
         self.noAnswerTimeout = noAnswerTimeout
         self.from = from
+        self.extraHeaders = extraHeaders
+        self.toneFrequency = toneFrequency
+        self.sessionTimer = sessionTimer
     }
 }
 
@@ -61,6 +72,9 @@ extension SIPUserAgent {
         }
         call.plannedDuration = request.duration
         call.dtmfPlanned = request.dtmf
+        let tone = request.toneFrequency ?? configuration.toneFrequency
+        let timerSettings = request.sessionTimer ?? configuration.sessionTimer
+        call.toneFrequency = tone
         let localHost = localAddress(toward: request.destination)
         let factory = requestFactory(for: request.destination.kind, localHost: localHost)
         let fromURI = request.from ?? SIPURI(user: configuration.user, host: SIPHost(addressOrName: localHost))
@@ -79,12 +93,12 @@ extension SIPUserAgent {
             AudioCapabilities(address: HostAddress(localHost) ?? HostAddress("127.0.0.1")!, port: session.rtpPort,
                               codecs: request.payloadType == 8 ? [.pcma, .pcmu] : [.pcmu, .pcma]),
             sessionID: UInt64(random.next() >> 1), sessionVersion: 1)
-        offer.addMediaAttribute(earshotToneAttribute, "\(configuration.toneFrequency)")
+        offer.addMediaAttribute(earshotToneAttribute, "\(tone)")
         let offerBody = Array(offer.serialized().utf8)
 
-        if let interval = configuration.sessionTimer.sessionExpires {
+        if let interval = timerSettings.sessionExpires {
             call.negotiator = SessionTimerNegotiator(policy: SessionTimerPolicy(
-                sessionExpires: UInt32(interval), minSE: UInt32(configuration.sessionTimer.minSE), refresher: .us))
+                sessionExpires: UInt32(interval), minSE: UInt32(timerSettings.minSE), refresher: .us))
         }
         var sequence: UInt32 = 1
         var authorization: (credentials: DigestCredentials, proxy: Bool)?
@@ -93,15 +107,16 @@ extension SIPUserAgent {
         var attempts = 0
         while true {
             attempts += 1
-            let extra = SIPHeaders()
+            let extra = request.extraHeaders
             invite = factory.request(method: .invite, uri: .sip(request.target), from: from, to: to, callID: callID,
                                      sequence: sequence, body: offerBody, contentType: SIPMediaType(type: "application", subtype: "sdp"),
                                      extraHeaders: extra, using: &random)
             // RFC 4028 §7.1: Supported: timer always (the factory adds it); Session-Expires and
             // Min-SE when we ask for a session timer.
-            if configuration.sessionTimer.sessionExpires != nil { call.negotiator.apply(to: &invite) }
+            if timerSettings.sessionExpires != nil { call.negotiator.apply(to: &invite) }
             if let authorization { invite.headers.setCredentials(authorization.credentials, forProxy: authorization.proxy) }
             if call.inviteSentAt == nil { call.inviteSentAt = call.elapsed }
+            call.invite = invite
             let sentInvite = invite
             let timeout = request.noAnswerTimeout
             let inviteDestination = request.destination
@@ -148,7 +163,8 @@ extension SIPUserAgent {
             }
             await media.release(session)
             // 486/600 busy, 401/407 refused credentials, 487 after our CANCEL no answer, 408 no answer.
-            let ending = call.ending(.finalResponse(response, cancelReason: call.cancelledForNoAnswer ? .noAnswer : nil))
+            let cancelReason: CallEnding.CancelReason? = call.cancelledForNoAnswer ? .noAnswer : call.cancelledLocally ? .local : nil
+            let ending = call.ending(.finalResponse(response, cancelReason: cancelReason))
             return finishedReport(call, ending: ending, session: nil, from: from, to: to)
         }
 
@@ -178,7 +194,7 @@ extension SIPUserAgent {
         do {
             try await media.start(session, MediaParameters(
                 remote: remote, rtcpRemotePort: audio.remoteRTCPPort, payloadType: audio.payloadType,
-                telephoneEventPayloadType: audio.telephoneEventPayloadType, toneFrequency: configuration.toneFrequency,
+                telephoneEventPayloadType: audio.telephoneEventPayloadType, toneFrequency: tone,
                 expectedRemoteToneFrequency: remoteTone, latchToSource: false, ptimeMs: audio.ptime))
         } catch {
             await sendBye(call, factory: factory)
@@ -205,6 +221,29 @@ extension SIPUserAgent {
         if response.statusCode > 100, response.statusCode < 200 { call.provisionalSeen = true }
         if response.statusCode == 180 || response.statusCode == 183, call.ringingAt == nil { call.ringingAt = call.elapsed }
         if (200...299).contains(response.statusCode), call.answeredAt == nil { call.answeredAt = call.elapsed }
+    }
+
+    /// Ends the calls whose INVITE carries header `name` with `value` (e.g. the calls of a run
+    /// an organizer cancelled): BYE when established, CANCEL while our INVITE is unanswered,
+    /// 480 while we ring. Returns how many calls were told to end.
+    public func endCalls(withHeader name: String, value: String) async -> Int {
+        let header = SIPHeaderName(name)
+        var ended = 0
+        for call in calls.values where call.invite?.headers.first(header)?.value == value {
+            ended += 1
+            if call.role == .caller, call.dialog == nil, let invite = call.invite {
+                call.cancelledLocally = true
+                if let cancel = try? SIPRequest.cancel(invite) {
+                    let destination = call.destination
+                    Task { [weak self] in _ = await self?.runClientTransaction(cancel, to: destination) }
+                }
+            } else if call.dialog == nil {
+                call.events.yield(.shutdown)
+            } else {
+                call.events.yield(.hangupDue)
+            }
+        }
+        return ended
     }
 
     func cancelInvite(_ invite: SIPRequest, destination: SIPDestination) async {

@@ -115,6 +115,8 @@ public actor SIPUserAgent {
     var nonceCounter = DigestNonceCounter()
     /// Called when an answered call ends (the `answer` command prints its report).
     var onIncomingCallEnded: (@Sendable (CallReport) -> Void)?
+    /// Chooses per-call answer settings for a new INVITE (`setIncomingCallPolicy`).
+    var incomingCallPolicy: (@Sendable (IncomingCallInfo) async -> IncomingCallSettings)?
 
     public init(configuration: UserAgentConfiguration, media: MediaEngine, group: (any EventLoopGroup)? = nil) {
         self.configuration = configuration

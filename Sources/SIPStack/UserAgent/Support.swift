@@ -100,7 +100,7 @@ extension SIPUserAgent {
             sessionTimer: sessionTimer, dtmfSent: call.dtmfSent,
             dtmfReceived: media.map { $0.received.dtmf },
             directions: .init(outbound: media?.remoteView, inbound: media?.received),
-            media: media, problems: problems, ladder: call.ladder)
+            media: media, problems: problems, ladder: call.ladder, inviteHeaders: call.invite?.headers ?? [])
     }
 
     /// The caller-side report (sets the URIs first).

@@ -1,0 +1,138 @@
+import Foundation
+
+/// How an agent is set up (DESIGN §3, §7): where its organizer is, who it is, where it keeps
+/// its state, and how it listens for SIP and RTP. `earshot-agent run` builds one from its
+/// command line; `earshot demo` builds them in-process.
+public struct AgentConfiguration: Sendable {
+    /// `ws://host:port/v1/agent` or `wss://host:port/v1/agent`.
+    public var organizerURL: String
+    /// A one-time enrollment token (`earshot agents token`). Needed only until the agent has a
+    /// credential in its state directory; ignored after that.
+    public var enrollmentToken: String?
+    /// Holds `credential.json` (mode 0600) and `spool/` (results not yet acknowledged).
+    public var stateDirectory: String
+    /// The agent's name in the roster (default: the host name).
+    public var name: String
+    public var site: String?
+    /// The agent's subnet as people name it (`10.1.0.0/24`), shown in the roster.
+    public var subnet: String?
+    public var labels: [String: String]
+    /// SIP listening address and port (UDP and TCP on the same port; 0 picks a free one).
+    public var sipHost: String
+    public var sipPort: UInt16
+    /// The address other agents reach us at, when `sipHost` is a wildcard or NATed.
+    public var advertisedHost: String?
+    /// RTP ports (even RTP, odd RTCP); every concurrent call needs one pair.
+    public var rtpPorts: ClosedRange<UInt16>
+    /// The concurrency budget announced in `hello`: calls (each leg one) run at once.
+    public var maxConcurrentCalls: Int
+    /// Overrides the organizer's heartbeat interval (`welcome.heartbeat_interval_s`).
+    public var heartbeatInterval: Duration?
+    /// PEM file of the CA that signed the organizer's certificate (wss://).
+    public var tlsCAFile: String?
+    /// Results kept while the organizer is unreachable; the oldest is dropped beyond this.
+    public var spoolLimit: Int
+    /// Reconnect delays: full jitter between 0 and min(cap, base·2ⁿ).
+    public var reconnectBase: Duration
+    public var reconnectCap: Duration
+    /// The version announced in `hello`.
+    public var version: String
+
+    public init(organizerURL: String, enrollmentToken: String? = nil, stateDirectory: String,
+                name: String = ProcessInfo.processInfo.hostName, site: String? = nil, subnet: String? = nil,
+                labels: [String: String] = [:], sipHost: String = "0.0.0.0", sipPort: UInt16 = 5060,
+                advertisedHost: String? = nil, rtpPorts: ClosedRange<UInt16> = 40000...40999, maxConcurrentCalls: Int = 20,
+                heartbeatInterval: Duration? = nil, tlsCAFile: String? = nil, spoolLimit: Int = 10_000,
+                reconnectBase: Duration = .seconds(1), reconnectCap: Duration = .seconds(60),
+                version: String = AgentVersion.string) {
+        self.organizerURL = organizerURL
+        self.enrollmentToken = enrollmentToken
+        self.stateDirectory = stateDirectory
+        self.name = name
+        self.site = site
+        self.subnet = subnet
+        self.labels = labels
+        self.sipHost = sipHost
+        self.sipPort = sipPort
+        self.advertisedHost = advertisedHost
+        self.rtpPorts = rtpPorts
+        self.maxConcurrentCalls = maxConcurrentCalls
+        self.heartbeatInterval = heartbeatInterval
+        self.tlsCAFile = tlsCAFile
+        self.spoolLimit = spoolLimit
+        self.reconnectBase = reconnectBase
+        self.reconnectCap = reconnectCap
+        self.version = version
+    }
+
+    /// Checks what can be checked without the network.
+    public func validate() throws(AgentConfigurationError) {
+        let lower = organizerURL.lowercased()
+        guard lower.hasPrefix("ws://") || lower.hasPrefix("wss://"), URL(string: organizerURL)?.host != nil else {
+            throw .invalid("organizer URL \"\(organizerURL)\" must be ws://HOST:PORT/v1/agent or wss://HOST:PORT/v1/agent")
+        }
+        guard !stateDirectory.isEmpty else { throw .invalid("the state directory is empty") }
+        guard !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw .invalid("the agent name is empty") }
+        guard maxConcurrentCalls >= 1 else { throw .invalid("max concurrent calls must be at least 1, got \(maxConcurrentCalls)") }
+        guard rtpPorts.lowerBound >= 1024, rtpPorts.count >= 2 else {
+            throw .invalid("RTP ports \(rtpPorts.lowerBound)-\(rtpPorts.upperBound): need 1024 ≤ LOW < HIGH ≤ 65535")
+        }
+        guard spoolLimit >= 1 else { throw .invalid("spool limit must be at least 1, got \(spoolLimit)") }
+        if let heartbeatInterval, heartbeatInterval <= .zero { throw .invalid("heartbeat interval must be positive") }
+        guard reconnectBase > .zero, reconnectCap >= reconnectBase else {
+            throw .invalid("reconnect delays: need 0 < base ≤ cap")
+        }
+    }
+
+    /// `k=v,k2=v2` → labels; bad input says which pair is wrong.
+    public static func parseLabels(_ text: String) throws(AgentConfigurationError) -> [String: String] {
+        var labels: [String: String] = [:]
+        for pair in text.split(separator: ",", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = parts.first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            guard parts.count == 2, !key.isEmpty else { throw .invalid("label \"\(pair)\" must be key=value") }
+            labels[key] = parts[1].trimmingCharacters(in: .whitespaces)
+        }
+        return labels
+    }
+
+    /// `40000-40999` → a port range.
+    public static func parsePortRange(_ text: String) throws(AgentConfigurationError) -> ClosedRange<UInt16> {
+        let parts = text.split(separator: "-").map { UInt16($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let low = parts[0], let high = parts[1], low < high, low >= 1024 else {
+            throw .invalid("RTP ports must be LOW-HIGH with 1024 ≤ LOW < HIGH ≤ 65535, got \(text)")
+        }
+        return low...high
+    }
+
+    /// `ADDR:PORT`, `[v6]:PORT` or `ADDR` (port 5060) → host and port.
+    public static func parseListen(_ text: String) throws(AgentConfigurationError) -> (host: String, port: UInt16) {
+        var host = text
+        var port: UInt16 = 5060
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { throw .invalid("SIP listen address \(text): missing ]") }
+            host = String(text[text.index(after: text.startIndex)..<close])
+            let rest = text[text.index(after: close)...]
+            if rest.hasPrefix(":") {
+                guard let value = UInt16(rest.dropFirst()) else { throw .invalid("SIP listen address \(text): bad port") }
+                port = value
+            }
+        } else if text.filter({ $0 == ":" }).count == 1, let colon = text.lastIndex(of: ":") {
+            host = String(text[..<colon])
+            guard let value = UInt16(text[text.index(after: colon)...]) else { throw .invalid("SIP listen address \(text): bad port") }
+            port = value
+        }
+        guard !host.isEmpty else { throw .invalid("SIP listen address \(text): no host") }
+        return (host, port)
+    }
+}
+
+public struct AgentConfigurationError: Error, Equatable, CustomStringConvertible {
+    public var message: String
+    public static func invalid(_ message: String) -> AgentConfigurationError { AgentConfigurationError(message: message) }
+    public var description: String { message }
+}
+
+public enum AgentVersion {
+    public static let string = "0.4.0"
+}

@@ -1,1 +1,0 @@
-print("earshot-agent: not built yet")
