@@ -204,11 +204,12 @@ public enum RunJudge {
                 ?? candidates.first { $0.from == from || $0.to == to }
                 ?? candidates.first
         }
-        var found = results[to].flatMap { pick($0.streams, measuredBy: "receiver") }
-        if found == nil { found = results[from].flatMap { pick($0.streams, measuredBy: "rtcp") } }
-        guard var metrics = found else { return nil }
+        let senderView = results[from].flatMap { pick($0.streams, measuredBy: "rtcp") }
+        guard var metrics = results[to].flatMap({ pick($0.streams, measuredBy: "receiver") }) ?? senderView else { return nil }
         metrics.from = from
         metrics.to = to
+        // What was sent is the sender's own count (the receiver only knows the last SR's).
+        if let sent = senderView?.packetsSent { metrics.packetsSent = sent }
         return metrics
     }
 
