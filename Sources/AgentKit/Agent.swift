@@ -315,7 +315,10 @@ actor AgentRuntime {
         await welcomed(welcome, agentID: hello.agentID)
         // Replay the spool: what the organizer already holds is deleted, the rest is sent.
         let acknowledged = Set(welcome.acknowledgedRuns)
-        for runID in spool.runIDs() where acknowledged.contains(runID) { spool.remove(runID: runID) }
+        for runID in spool.runIDs() where acknowledged.contains(runID) {
+            logger.info("result acknowledged run=\(runID) stored=true (already held by the organizer)")
+            spool.remove(runID: runID)
+        }
         for result in spool.pending() {
             try await Self.send(.result(result), on: outbound)
         }
@@ -339,7 +342,10 @@ actor AgentRuntime {
             case .cancel(let cancel):
                 await executor.cancel(runID: cancel.runID, reason: cancel.reason)
             case .resultAck(let ack):
-                if !ack.stored {
+                if ack.stored {
+                    // One line per acknowledgement: the system tests compare these with the database.
+                    logger.info("result acknowledged run=\(ack.runID) stored=true")
+                } else {
                     logger.warning("the organizer refused the result of run \(ack.runID) for good: \(ack.reason ?? "no reason given"); deleting it")
                 }
                 spool.remove(runID: ack.runID)

@@ -66,7 +66,9 @@ public enum ResultMapping {
             runID: context.runID, agentID: context.agentID, role: context.role, testType: context.testType, status: status,
             cause: cause, startedAt: context.startedAt, endedAt: context.endedAt, call: callSummary(report),
             streams: streams(report, context), dtmf: dtmf, raw: raw(report))
-        if status == .failed || status == .degraded || context.alwaysEvidence {
+        // Always sent: the organizer's verdict (both sides merged) may fail a run this side
+        // saw as passed; it keeps the evidence of failed and degraded runs only.
+        do {
             result.evidence = Evidence(
                 ladder: ladder(report.ladder), mediaSeconds: mediaSeconds(report.media?.seconds ?? []),
                 notes: report.problems + (report.media?.received.notes ?? []))

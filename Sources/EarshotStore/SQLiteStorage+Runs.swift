@@ -132,6 +132,10 @@ extension SQLiteStorage {
                             try json.textOrNull(completion.call), try json.textOrNull(completion.dtmf), mosValues.min(), lossValues.max(),
                             completion.runID])
             if db.changesCount == 0 { throw StorageError(.notFound, "no run \(completion.runID)") }
+            // Evidence is kept for failed and degraded runs (DESIGN §3); agents send it always.
+            if completion.status == .passed || completion.status == .notRun {
+                try db.execute(sql: "DELETE FROM evidence WHERE run_id = ?", arguments: [completion.runID])
+            }
             try db.execute(sql: "DELETE FROM stream_metrics WHERE run_id = ?", arguments: [completion.runID])
             for direction in completion.directions {
                 try StreamColumns.insert(db, direction, runID: completion.runID, endedAt: completion.endedAt)

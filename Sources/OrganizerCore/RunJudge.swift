@@ -321,6 +321,22 @@ public enum RunJudge {
                                           detail: "no measurement of audio \(from) → \(to) from either side", agentID: to))
             }
         }
+        // 3b. Media that stopped (or started late) while the call went on: fewer than 80 % of
+        // the packets its length needs (a peer that died mid-call leaves a lossless, short
+        // stream; one-way audio through a relay that drops out looks the same).
+        if connected, let seconds = verdict.call?.actualDurationS, seconds >= 2 {
+            for d in verdict.directions where d.measuredBy == "receiver" {
+                let needed = seconds * 1000 / Double(d.ptime ?? 20)
+                if Double(d.packetsReceived) < 0.8 * needed {
+                    let heard = Double(d.packetsReceived) * Double(d.ptime ?? 20) / 1000
+                    return (.failed, RunCause(
+                        code: "audio_missing",
+                        detail: String(format: "media %@ → %@ stopped: %d packets (%.1f s of audio) in a %.1f s call",
+                                       d.from, d.to, d.packetsReceived, heard, seconds),
+                        agentID: d.from))
+                }
+            }
+        }
         // 4. DTMF.
         if let dtmf = verdict.dtmf {
             let expected = facts.expectedDTMF ?? dtmf.sent

@@ -228,8 +228,10 @@ actor RunCoordinator {
         }
         runs[id] = nil
         assignments[id] = nil
-        // Participants still holding an assignment of a run decided without them are told.
-        if verdict.status == .notRun || verdict.status == .failed {
+        // Participants still holding an assignment of a run decided without them are told, if
+        // it has not started: a call in progress goes on, and its result (stored when it comes)
+        // keeps the evidence of what the survivor saw.
+        if verdict.status == .notRun || verdict.status == .failed, now < run.startAt {
             for p in run.participants where run.results[p.agentID] == nil {
                 pendingSends.removeAll { $0.assignment.runID == id }
                 await hub.send(.cancel(RunCancel(runID: id, reason: verdict.cause?.code ?? "run_decided")), to: p.agentID)

@@ -54,7 +54,8 @@ import Testing
         ])
         #expect(detail.directions == directions)
         #expect(detail.call == call)
-        #expect(detail.evidence == ["a1": evidence])
+        // A passed run keeps no evidence (DESIGN §3: failed and degraded runs keep theirs).
+        #expect(detail.evidence == [:])
         #expect(detail.thresholds == .defaults)
         #expect(try await store.run("nope") == nil)
     }

@@ -11,9 +11,10 @@ enum Fixture {
     static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
     static func stream(from: String, to: String, measuredBy: String = "receiver", loss: Double = 0, mos: Double? = 4.3,
-                       jitter: Double? = 2, rtt: Double? = 20, audioOK: Bool? = true, received: Int = 500) -> StreamMetrics {
-        StreamMetrics(from: from, to: to, measuredBy: measuredBy, codec: "PCMU", ptime: 20, packetsExpected: 500,
-                      packetsReceived: received, packetsLost: 500 - received, lossPct: loss, jitterMeanMs: jitter,
+                       jitter: Double? = 2, rtt: Double? = 20, audioOK: Bool? = true, received: Int = 500,
+                       expected: Int = 500) -> StreamMetrics {
+        StreamMetrics(from: from, to: to, measuredBy: measuredBy, codec: "PCMU", ptime: 20, packetsExpected: expected,
+                      packetsReceived: received, packetsLost: expected - received, lossPct: loss, jitterMeanMs: jitter,
                       rttMs: rtt, mosCQ: mos, audioOK: audioOK)
     }
 
@@ -296,7 +297,11 @@ enum Fixture {
 
     @Test func soakThatRefreshedPasses() {
         let refreshes = [CallSummary.Refresh(atS: 45, method: "UPDATE", statusCode: 200, outcome: "refreshed")]
-        let v = F.judge(.soak, [F.caller(call: F.call(actual: 200, refreshes: refreshes), type: .soak), F.callee(type: .soak)])
+        // 200 s of 20 ms packets both ways.
+        let back = F.stream(from: F.b, to: F.a, received: 10_000, expected: 10_000)
+        let forth = F.stream(from: F.a, to: F.b, received: 10_000, expected: 10_000)
+        let v = F.judge(.soak, [F.caller(call: F.call(actual: 200, refreshes: refreshes), streams: [back], type: .soak),
+                                F.callee(streams: [forth], type: .soak)])
         #expect(v.status == .passed)
         #expect(v.call?.refreshes == refreshes)
     }
@@ -452,5 +457,27 @@ enum Fixture {
         let v = RunJudge.judge(testType: .register, participants: registrant, results: [:], thresholds: .defaults,
                                facts: RunFacts(deadlinePassed: true))
         #expect(v.cause == RunCause(code: "timeout", detail: "registrant r sent no result by the deadline", agentID: "r"))
+    }
+}
+
+@Suite struct RunJudgeMediaContinuityTests {
+    typealias F = Fixture
+
+    /// The callee died 4 s into a 20 s call: the caller's stream from it is lossless but short.
+    @Test func mediaThatStoppedMidCallFailsTheRun() {
+        let short = F.stream(from: F.b, to: F.a, received: 200, expected: 200)
+        let v = F.judge(.p2p, [F.caller(call: F.call(actual: 20), streams: [short]),
+                               F.callee(streams: [F.stream(from: F.a, to: F.b, received: 1000, expected: 1000)])])
+        #expect(v.status == .failed)
+        #expect(v.cause == RunCause(code: "audio_missing",
+                                    detail: "media agent-b → agent-a stopped: 200 packets (4.0 s of audio) in a 20.0 s call",
+                                    agentID: F.b))
+    }
+
+    /// 81 % of the packets a call's length needs is enough (late first packet, early last).
+    @Test func aStreamCoveringMostOfTheCallPasses() {
+        let v = F.judge(.p2p, [F.caller(call: F.call(actual: 10), streams: [F.stream(from: F.b, to: F.a, received: 405, expected: 405)]),
+                               F.callee(streams: [F.stream(from: F.a, to: F.b, received: 500, expected: 500)])])
+        #expect(v.status == .passed)
     }
 }

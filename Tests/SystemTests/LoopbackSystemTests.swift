@@ -132,6 +132,7 @@ struct LoopbackSystemTests {
                 """).map { "\($0["run"] as String)/\($0["name"] as String)" }
         }
         let missing = Set(acknowledged).subtracting(stored)
+        print("kill -9 ×3: \(acknowledged.count) results acknowledged to the agents, \(stored.count) stored, missing \(missing.count); integrity \(integrity ?? "-")")
         #expect(missing.isEmpty, "acknowledged but not stored: \(missing.sorted())")
     }
 
@@ -181,12 +182,23 @@ struct LoopbackSystemTests {
         }, "run: \(run)")
         let cause = run["cause"] as? [String: Any]
         #expect(["agent_lost", "timeout"].contains(cause?["code"] as? String ?? ""), "cause \(String(describing: cause))")
-        // The caller's side still reported; its evidence (ladder) is kept for the failed run.
-        let detail = try organizer.cliJSON(["runs", "show", runID]) as? [String: Any]
-        let participants = detail?["participants"] as? [[String: Any]] ?? []
-        #expect(participants.first { $0["role"] as? String == "caller" }?["reported_at"] != nil)
-        let evidence = detail?["evidence"] as? [String: Any] ?? [:]
-        #expect(!evidence.isEmpty, "failed run keeps evidence")
+        // The caller's side reports once its call has ended (its BYE to the dead callee times
+        // out: 64·T1); the run stays failed, and keeps the caller's evidence (the ladder).
+        var detail: [String: Any] = [:]
+        #expect(waitUntil(seconds: 90, interval: 1) {
+            detail = ((try? organizer.cliJSON(["runs", "show", runID])) as? [String: Any]) ?? [:]
+            let participants = detail["participants"] as? [[String: Any]] ?? []
+            return participants.first { $0["role"] as? String == "caller" }?["reported_at"] != nil
+        }, "the caller reports")
+        #expect((detail["run"] as? [String: Any])?["status"] as? String == "failed")
+        let evidence = detail["evidence"] as? [String: Any] ?? [:]
+        if let data = try? JSONSerialization.data(withJSONObject: detail, options: [.prettyPrinted]) {
+            try? data.write(to: URL(fileURLWithPath: scratch.path("run-detail.json")))
+            try? data.write(to: URL(fileURLWithPath: "/tmp/agentkill-detail.json"))
+        }
+        let ladder = (evidence.values.first as? [String: Any])?["ladder"] as? [[String: Any]] ?? []
+        #expect((ladder.first?["summary"] as? String ?? "").hasPrefix("INVITE"), "failed run keeps the caller's ladder: \(ladder.prefix(2))")
+        #expect(ladder.contains { ($0["summary"] as? String ?? "").contains("BYE") }, "\(ladder.map { $0["summary"] ?? "" })")
     }
 }
 
