@@ -194,8 +194,10 @@ struct IngestCommand: AsyncParsableCommand {
                     try await sendUnknown(fleet)
                 }
                 let deadline = ContinuousClock.now + drainLimit
-                while fleet.resultAckLatency.count < min(results, fleet.counters["results_sent"]) || fleet.counters["results_sent"] < results,
-                      ContinuousClock.now < deadline {
+                // Every assignment answered and every result acknowledged (or --drain passed).
+                while fleet.resultAckLatency.count < fleet.counters["results_sent"]
+                    || fleet.counters["results_sent"] < (mode == .stored ? fleet.counters["assignments"] : results),
+                    ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(50))
                 }
             } catch {

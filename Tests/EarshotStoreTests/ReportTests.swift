@@ -166,3 +166,53 @@ func sameReport(_ a: Report, _ b: Report) -> Bool {
         return r
     }
 }
+
+@Suite struct RollupTests {
+    func sums(_ store: SQLiteStorage) async throws -> (hourly: Int, daily: Int, hours: [Double]) {
+        let queue = try DatabaseQueue(path: try #require(store.location))
+        return try await queue.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(runs), 0) FROM rollups_hourly") ?? -1,
+             try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(runs), 0) FROM rollups_daily") ?? -1,
+             try Double.fetchAll(db, sql: "SELECT DISTINCT bucket_start FROM rollups_hourly ORDER BY bucket_start"))
+        }
+    }
+
+    @Test func onlyCompleteHoursAndDaysAreFolded() async throws {
+        let store = try await storeWithAgents()
+        try await finishedRun(store, "run-1", caller: "a1", callee: "a2", status: .passed, endedAt: at(100), forward: 4, backward: 4)
+        try await finishedRun(store, "run-2", caller: "a1", callee: "a2", status: .passed, endedAt: at(3700), forward: 4, backward: 4)
+        // In the hour of run-2: only run-1's hour is complete. t0 is 08:00 UTC, so no day is.
+        try await store.rollUp(now: at(3800))
+        var s = try await sums(store)
+        #expect(s.hourly == 1)
+        #expect(s.daily == 0)
+        #expect(s.hours == [t0.timeIntervalSince1970])
+        // A run that finished late, in an hour already folded, is folded on the next call.
+        try await finishedRun(store, "run-3", caller: "a2", callee: "a1", status: .failed, endedAt: at(200), forward: nil, backward: nil)
+        try await store.rollUp(now: at(3900))
+        s = try await sums(store)
+        #expect(s.hourly == 2)
+        // The next UTC day: everything is folded into the daily rollup, once.
+        try await store.rollUp(now: at(86400))
+        try await store.rollUp(now: at(86400))
+        s = try await sums(store)
+        #expect(s.hourly == 3)
+        #expect(s.daily == 3)
+        #expect(s.hours == [t0.timeIntervalSince1970, t0.timeIntervalSince1970 + 3600])
+    }
+
+    @Test func pruneKeepsOpenRunsAndTheHourItIsIn() async throws {
+        let store = try await storeWithAgents()
+        try await finishedRun(store, "done", caller: "a1", callee: "a2", status: .passed, endedAt: at(100), forward: 4, backward: 4)
+        try await finishedRun(store, "same-hour", caller: "a1", callee: "a2", status: .passed, endedAt: at(3610), forward: 4, backward: 4)
+        try await store.createRuns([p2pRun("open", caller: "a2", callee: "a3", start: at(-7200))])
+        // The boundary is the start of the hour holding rawBefore: t0 + 1 h.
+        #expect(try await store.prune(rawBefore: at(3650)) == 1)
+        #expect(try await store.runs(RunQuery()).map(\.id) == ["same-hour", "open"])
+        #expect(try await store.openRuns().map(\.summary.id) == ["open"])
+        // What was pruned was folded first, though rollUp never ran.
+        #expect(try await sums(store).hourly == 1)
+        let report = try await store.report(since: t0, until: at(7200), suite: nil)
+        #expect(cell(report, "alpha", "bravo")?.runs == 2)
+    }
+}
