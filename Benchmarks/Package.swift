@@ -49,6 +49,8 @@ let package = Package(
                 .product(name: "RTPCore", package: "earshot"),
                 .product(name: "CallQuality", package: "earshot"),
                 .product(name: "Pcap", package: "earshot"),
+                .product(name: "EarshotWire", package: "earshot"),
+                .product(name: "OrganizerCore", package: "earshot"),
             ],
             path: "Benchmarks/EarshotBenchmarks",
             swiftSettings: strict,

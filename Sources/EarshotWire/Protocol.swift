@@ -262,9 +262,10 @@ public enum WireJSON {
         return d
     }
 
-    /// `2026-12-06T21:10:46.123Z` (UTC, milliseconds).
+    /// `2026-12-06T21:10:46.123Z` (UTC, milliseconds, rounded to the nearest: the format
+    /// style truncates, and most decimal milliseconds are a hair below themselves in binary).
     public static func formatDate(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true)
+        date.addingTimeInterval(0.0005).formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true)
             .timeSeparator(.colon).timeZone(separator: .omitted))
     }
 

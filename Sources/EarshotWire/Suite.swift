@@ -179,6 +179,32 @@ public struct Thresholds: Codable, Sendable, Equatable, Hashable {
     }
 
     public static let defaults = Thresholds()
+
+    /// A missing key takes its default (writing only `mos_min` keeps the other limits); an
+    /// explicit null switches that check off.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func limit(_ key: CodingKeys, _ fallback: Double?) throws -> Double? {
+            guard c.contains(key) else { return fallback }
+            return try c.decodeNil(forKey: key) ? nil : c.decode(Double.self, forKey: key)
+        }
+        let d = Thresholds.defaults
+        mosMin = try limit(.mosMin, d.mosMin)
+        lossPctMax = try limit(.lossPctMax, d.lossPctMax)
+        jitterMsMax = try limit(.jitterMsMax, d.jitterMsMax)
+        rttMsMax = try limit(.rttMsMax, d.rttMsMax)
+        setupMsMax = try limit(.setupMsMax, d.setupMsMax)
+    }
+
+    /// Every key, null for a check that is off (so that decoding gives the same value back).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(mosMin, forKey: .mosMin)
+        try c.encode(lossPctMax, forKey: .lossPctMax)
+        try c.encode(jitterMsMax, forKey: .jitterMsMax)
+        try c.encode(rttMsMax, forKey: .rttMsMax)
+        try c.encode(setupMsMax, forKey: .setupMsMax)
+    }
 }
 
 public struct SIPCredentials: Codable, Sendable, Equatable, Hashable {

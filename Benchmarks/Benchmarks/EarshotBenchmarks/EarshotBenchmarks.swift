@@ -27,6 +27,7 @@ let benchmarks: @Sendable () -> Void = {
     g711Benchmarks()
     callQualityBenchmarks()
     captureBenchmarks()
+    plannerBenchmarks()
 }
 
 // MARK: SIP and SDP

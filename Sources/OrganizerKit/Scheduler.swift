@@ -1,0 +1,343 @@
+import EarshotStore
+import EarshotWire
+import Foundation
+import Logging
+import OrganizerCore
+
+/// Rounds of every unpaused suite: round r of a suite covers [start(r), start(r) + interval)
+/// on the planner's timetable (numbered from a fixed date, so a restarted organizer resumes
+/// it). A suite's first round after the organizer starts, or after it is applied or resumed,
+/// starts `first_round_delay` from then; the following ones on the timetable.
+///
+/// Planning is one call (`plan(...)`): `Planner.planRound` over the suite's members, with the
+/// budgets the agents advertise and the calls they already have in flight as reservations.
+actor Scheduler {
+    private struct SuiteState {
+        /// When to plan the next round, and which.
+        var nextPlanAt: Date
+        var nextRound: Int
+        /// Start of that round (shifted for a first round).
+        var nextRoundStart: Date
+        var backlog: [DeferredUnit] = []
+        var lastRoundAt: Date?
+    }
+
+    private let configuration: OrganizerConfiguration
+    private let storage: any Storage
+    private let hub: AgentHub
+    private let coordinator: RunCoordinator
+    private let logger: Logger
+    private var states: [String: SuiteState] = [:]
+    /// Names applied or resumed since the last tick: their first round is due soon.
+    private var fresh: Set<String> = []
+    private var random = SystemRandomNumberGenerator()
+
+    /// Rounds are planned this long before they start, so the assignments arrive in time.
+    static let planLead: TimeInterval = 5
+    /// The callee's assignment goes out this long before the run's start, the caller's half as long.
+    static let calleeLead: TimeInterval = 2
+
+    init(configuration: OrganizerConfiguration, storage: any Storage, hub: AgentHub, coordinator: RunCoordinator,
+         logger: Logger) {
+        self.configuration = configuration
+        self.storage = storage
+        self.hub = hub
+        self.coordinator = coordinator
+        self.logger = logger
+    }
+
+    // MARK: events from the API
+
+    /// A suite was created, replaced or resumed: its first round comes soon.
+    func applied(_ name: String) {
+        states[name] = nil
+        fresh.insert(name)
+    }
+
+    func removed(_ name: String) {
+        states[name] = nil
+        fresh.remove(name)
+    }
+
+    // MARK: the loop
+
+    /// One pass: plans the rounds that are due. Called every second by the organizer.
+    func tick(now: Date = Date()) async {
+        let suites: [SuiteInfo]
+        do {
+            suites = try await storage.suites()
+        } catch {
+            logger.error("cannot read suites", metadata: ["error": .string("\(error)")])
+            return
+        }
+        let names = Set(suites.map(\.spec.name))
+        for gone in states.keys where !names.contains(gone) { states[gone] = nil }
+        for info in suites {
+            let spec = info.spec
+            guard !spec.paused, spec.problems().isEmpty else {
+                states[spec.name] = nil
+                continue
+            }
+            if states[spec.name] == nil || fresh.contains(spec.name) {
+                fresh.remove(spec.name)
+                let start = now.addingTimeInterval(configuration.firstRoundDelay.seconds)
+                states[spec.name] = SuiteState(nextPlanAt: start.addingTimeInterval(-Self.planLead),
+                                               nextRound: Planner.roundIndex(at: start, interval: spec.interval),
+                                               nextRoundStart: start)
+            }
+            guard let state = states[spec.name], state.nextPlanAt <= now else { continue }
+            do {
+                _ = try await plan(spec, round: state.nextRound, roundStart: state.nextRoundStart, now: now)
+            } catch {
+                logger.error("round planning failed", metadata: ["suite": .string(spec.name), "error": .string("\(error)")])
+                // Try again with the next round.
+            }
+            let (next, nextStart) = Self.followingRound(after: state.nextRoundStart, interval: spec.interval, now: now)
+            states[spec.name]?.nextRound = next
+            states[spec.name]?.nextRoundStart = nextStart
+            states[spec.name]?.nextPlanAt = nextStart.addingTimeInterval(-Self.planLead)
+        }
+    }
+
+    /// `POST /v1/suites/{name}/run`: a round now, packed as tightly as the budgets allow.
+    func runRound(_ spec: SuiteSpec) async throws -> RoundInfo {
+        let now = Date()
+        var compact = spec
+        compact.period = nil
+        let members = try await plannerMembers(spec)
+        let slot = Planner.slotLength(for: spec)
+        let lanes = max(1, members.map(\.budget).filter { $0 >= 1 }.min() ?? 1)
+        let groups = max(1, Planner.units(for: spec, members: members, round: 0).count)
+        compact.interval = .seconds(max(1, slot * ceil(Double(groups) / Double(lanes))))
+        let round = Planner.roundIndex(at: now, interval: spec.interval)
+        return try await plan(compact, round: round, roundStart: now.addingTimeInterval(Self.calleeLead), now: now,
+                              members: members, manual: true)
+    }
+
+    /// Members as the planner sees them: every non-revoked agent the selector matches, online
+    /// when connected now, with the budget it advertised.
+    private func plannerMembers(_ spec: SuiteSpec) async throws -> [PlannerAgent] {
+        let agents = try await storage.agents()
+        let connected = await hub.connected()
+        let candidates = agents.filter { $0.state != .revoked }.map { a in
+            PlannerAgent(id: a.id, name: a.name, site: a.site, labels: a.labels,
+                         budget: connected[a.id]?.capabilities.maxConcurrentCalls ?? a.capabilities?.maxConcurrentCalls ?? 1,
+                         online: connected[a.id] != nil)
+        }
+        return Planner.members(of: spec, among: candidates)
+    }
+
+    /// Plans one round, creates its runs and hands the assignments to the coordinator.
+    @discardableResult
+    private func plan(_ spec: SuiteSpec, round: Int, roundStart: Date, now: Date, members known: [PlannerAgent]? = nil,
+                      manual: Bool = false) async throws -> RoundInfo {
+        let members: [PlannerAgent]
+        if let known { members = known } else { members = try await plannerMembers(spec) }
+        let slot = Planner.slotLength(for: spec)
+        let reservations = await coordinator.reservations()
+        let backlog = manual ? [] : states[spec.name]?.backlog ?? []
+        let plan = Planner.planRound(suite: spec, members: members, round: round, roundStart: roundStart,
+                                     backlog: backlog, reservations: reservations, slotLength: slot, random: &random)
+        if !manual { states[spec.name]?.backlog = plan.deferred }
+
+        let roundID = Secrets.identifier(prefix: "rnd_")
+        let byID = Dictionary(members.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let connected = await hub.connected()
+        var newRuns: [NewRun] = []
+        var tracked: [TrackedRun] = []
+        var sends: [ScheduledSend] = []
+        var notRun: [RunSummary] = []
+
+        for planned in plan.runs {
+            let startAt = roundStart.addingTimeInterval(planned.offsetS)
+            let built = RunBuilder(spec: spec, unit: planned.unit, startAt: startAt, agents: byID, hellos: connected,
+                                   deadlineMargin: configuration.deadlineMargin.seconds)
+            let id = Secrets.identifier(prefix: "run_")
+            newRuns.append(NewRun(id: id, suite: spec.name, roundID: roundID, testType: spec.type, plannedAt: now,
+                                  startAt: startAt, deadline: built.deadline, plannedDurationS: spec.duration.seconds,
+                                  thresholds: spec.thresholds, participants: built.participants.map { ($0.agentID, $0.role) }))
+            tracked.append(TrackedRun(id: id, suite: spec.name, testType: spec.type, startAt: startAt, deadline: built.deadline,
+                                      busyUntil: startAt.addingTimeInterval(slot), thresholds: spec.thresholds, participants: built.participants, results: [:],
+                                      expectedDTMF: spec.dtmf))
+            for (agentID, assignment) in built.assignments(runID: id) {
+                // The callee first, a little before the start; the caller just before it.
+                let lead = assignment.role == .caller ? Self.calleeLead / 2 : Self.calleeLead
+                sends.append(ScheduledSend(at: max(now, startAt.addingTimeInterval(-lead)), agentID: agentID,
+                                           assignment: assignment))
+            }
+        }
+        for skipped in plan.skipped {
+            let built = RunBuilder(spec: spec, unit: skipped.unit, startAt: roundStart, agents: byID, hellos: connected,
+                                   deadlineMargin: configuration.deadlineMargin.seconds)
+            let id = Secrets.identifier(prefix: "run_")
+            let name = byID[skipped.agentID]?.name ?? skipped.agentID
+            let cause = RunCause(code: skipped.reason,
+                                 detail: skipped.reason == "agent_offline" ? "\(name) was offline when the round was planned"
+                                     : "\(name) has no call budget", agentID: skipped.agentID)
+            newRuns.append(NewRun(id: id, suite: spec.name, roundID: roundID, testType: spec.type, status: .notRun,
+                                  cause: cause, plannedAt: now, startAt: roundStart, deadline: roundStart,
+                                  plannedDurationS: spec.duration.seconds, thresholds: spec.thresholds,
+                                  participants: built.participants.map { ($0.agentID, $0.role) }))
+            notRun.append(RunSummary(id: id, suite: spec.name, roundID: roundID, testType: spec.type, status: .notRun,
+                                     cause: cause, plannedAt: now, startAt: roundStart, endedAt: now,
+                                     plannedDurationS: spec.duration.seconds,
+                                     participants: built.participants.map { byID[$0.agentID]?.name ?? $0.agentID }))
+        }
+        if !newRuns.isEmpty { try await storage.createRuns(newRuns) }
+        await coordinator.track(tracked, sends: sends)
+
+        let nextRoundAt = manual ? states[spec.name]?.nextRoundStart
+            : Self.followingRound(after: roundStart, interval: spec.interval, now: now).start
+        var warning = plan.warning
+        if !plan.deferred.isEmpty {
+            let note = "\(plan.deferred.count) unit(s) did not fit this round and wait for the next"
+            warning = warning.map { "\($0); \(note)" } ?? note
+        }
+        try await storage.suiteRoundPlanned(spec.name, at: now, nextRoundAt: nextRoundAt, warning: plan.warning,
+                                            achievablePeriodS: plan.achievablePeriodS)
+        states[spec.name]?.lastRoundAt = now
+        logger.info("round planned", metadata: [
+            "suite": .string(spec.name), "round": .string(roundID), "runs": .stringConvertible(tracked.count),
+            "not_run": .stringConvertible(notRun.count), "deferred": .stringConvertible(plan.deferred.count),
+            "manual": .stringConvertible(manual),
+        ])
+        return RoundInfo(roundID: roundID, suite: spec.name, runIDs: tracked.map(\.id), notRun: notRun, warning: warning)
+    }
+
+    /// The round after one that starts at `roundStart`: the next window on the timetable that
+    /// starts more than half an interval later (so a shifted first round is not followed by
+    /// another a moment later), and not before the planning lead from now.
+    static func followingRound(after roundStart: Date, interval: WireDuration, now: Date) -> (index: Int, start: Date) {
+        let index = Planner.roundIndex(at: roundStart.addingTimeInterval(interval.seconds / 2), interval: interval) + 1
+        return (index, max(Planner.roundStart(index: index, interval: interval), now.addingTimeInterval(planLead)))
+    }
+
+    // MARK: suite views
+
+    /// Fills what the store does not know: members and units now, the next round, the
+    /// planner's live assessment.
+    func annotate(_ suites: [SuiteInfo]) async throws -> [SuiteInfo] {
+        guard !suites.isEmpty else { return [] }
+        var out: [SuiteInfo] = []
+        for var info in suites {
+            let members = try await plannerMembers(info.spec)
+            info.memberCount = members.count
+            info.unitCount = Planner.unitCount(for: info.spec, members: members)
+            let assessment = Planner.assess(info.spec, members: members, slotLength: Planner.slotLength(for: info.spec))
+            info.warning = assessment.warning
+            info.achievablePeriodS = assessment.achievablePeriodS
+            if info.spec.paused {
+                info.nextRoundAt = nil
+            } else if let state = states[info.spec.name] {
+                info.nextRoundAt = state.nextRoundStart
+            } else if fresh.contains(info.spec.name) {
+                info.nextRoundAt = Date().addingTimeInterval(configuration.firstRoundDelay.seconds)
+            }
+            out.append(info)
+        }
+        return out
+    }
+}
+
+/// The participants, deadline and assignments of one planned unit.
+struct RunBuilder {
+    let spec: SuiteSpec
+    let unit: UnitKey
+    let startAt: Date
+    let agents: [String: PlannerAgent]
+    let hellos: [String: AgentHello]
+    let deadline: Date
+    let participants: [RunParticipant]
+
+    static let callerTone = 1750
+    static let calleeTone = 1850
+
+    init(spec: SuiteSpec, unit: UnitKey, startAt: Date, agents: [String: PlannerAgent], hellos: [String: AgentHello],
+         deadlineMargin: Double) {
+        self.spec = spec
+        self.unit = unit
+        self.startAt = startAt
+        self.agents = agents
+        self.hellos = hellos
+        var busy = spec.duration.seconds
+        if spec.type == .register || spec.type == .options { busy = 10 }
+        // Session timers: a refresh that fails is detected at most one session interval late.
+        busy += Double(spec.sessionExpires ?? 0)
+        deadline = startAt.addingTimeInterval(busy + deadlineMargin)
+        switch spec.type {
+        case .register: participants = [RunParticipant(agentID: unit.caller, role: .registrant)]
+        case .options: participants = [RunParticipant(agentID: unit.caller, role: .pinger)]
+        default:
+            participants = [RunParticipant(agentID: unit.caller, role: .caller)]
+                + (unit.callee.map { [RunParticipant(agentID: $0, role: .callee)] } ?? [])
+        }
+    }
+
+    private func name(_ id: String) -> String { agents[id]?.name ?? hellos[id]?.name ?? id }
+
+    private func credentials(_ id: String) -> SIPCredentials? { spec.via?.credentials?[name(id)] }
+
+    /// The address of record of an agent at the suite's registrar.
+    private func aor(_ id: String) -> String? {
+        guard let via = spec.via else { return nil }
+        if let aor = credentials(id)?.aor { return aor }
+        guard let domain = via.domain ?? via.registrar?.split(separator: ":").first.map(String.init) else { return nil }
+        return "sip:\(credentials(id)?.username ?? name(id))@\(domain)"
+    }
+
+    /// Where to reach an agent directly: its first contact of the suite's transport.
+    private func contact(_ id: String) -> String? {
+        let contacts = hellos[id]?.sipContacts ?? []
+        return (contacts.first { $0.transport == spec.transport } ?? contacts.first)?.uri
+    }
+
+    private func peer(_ id: String, role: ParticipantRole, tone: Int?) -> Peer {
+        Peer(agentID: id, name: name(id), role: role, contact: contact(id), aor: aor(id), toneHz: tone)
+    }
+
+    private var transport: String { spec.via?.transport ?? spec.transport }
+
+    private func registerSpec(_ id: String) -> RegisterSpec? {
+        guard let registrar = spec.via?.registrar, let aor = aor(id) else { return nil }
+        return RegisterSpec(registrar: registrar, aor: aor, credentials: credentials(id), transport: transport)
+    }
+
+    /// One assignment per participant, by agent id (callee first).
+    func assignments(runID: String) -> [(String, Assignment)] {
+        func base(_ role: ParticipantRole, peers: [Peer]) -> Assignment {
+            Assignment(runID: runID, suite: spec.name, testType: spec.type, role: role, startAt: startAt,
+                       deadline: deadline, peers: peers)
+        }
+        switch spec.type {
+        case .register:
+            var a = base(.registrant, peers: [peer(unit.caller, role: .registrant, tone: nil)])
+            a.register = registerSpec(unit.caller)
+            return [(unit.caller, a)]
+        case .options:
+            var a = base(.pinger, peers: [peer(unit.caller, role: .pinger, tone: nil)])
+            a.options = OptionsSpec(target: spec.target ?? "", transport: transport)
+            return [(unit.caller, a)]
+        case .p2p, .soak, .dtmf, .conference:
+            guard let calleeID = unit.callee else { return [] }
+            let peers = [peer(unit.caller, role: .caller, tone: Self.callerTone),
+                         peer(calleeID, role: .callee, tone: Self.calleeTone)]
+            var callee = base(.callee, peers: peers)
+            callee.answer = AnswerSpec(toneHz: Self.calleeTone, expectedRemoteToneHz: Self.callerTone,
+                                       expectedDTMF: spec.dtmf, durationS: spec.duration.seconds)
+            // Through a registrar, the callee registers first so that the proxy can find it.
+            callee.register = registerSpec(calleeID)
+            var caller = base(.caller, peers: peers)
+            let target: String
+            if spec.via?.proxy != nil || spec.via?.registrar != nil, let aor = aor(calleeID) {
+                target = aor
+            } else {
+                target = contact(calleeID) ?? "sip:\(name(calleeID))@invalid"
+            }
+            caller.call = CallSpec(target: target, proxy: spec.via?.proxy, transport: transport, codec: spec.codec,
+                                   durationS: spec.duration.seconds, dtmf: spec.dtmf, sessionExpires: spec.sessionExpires,
+                                   credentials: credentials(unit.caller), toneHz: Self.callerTone,
+                                   expectedRemoteToneHz: Self.calleeTone)
+            return [(calleeID, callee), (unit.caller, caller)]
+        }
+    }
+}
