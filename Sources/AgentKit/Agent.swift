@@ -28,9 +28,13 @@ public final class Agent: Service {
     /// organizer revokes the agent (`AgentFatalError.revoked`).
     public func run() async throws {
         let running = try await Self.launch(configuration, logger: logger)
-        try await withGracefulShutdownHandler {
-            try await running.wait()
-        } onGracefulShutdown: {
+        try await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                try await running.wait()
+            } onGracefulShutdown: {
+                Task { await running.shutdown() }
+            }
+        } onCancel: {
             Task { await running.shutdown() }
         }
     }
@@ -60,13 +64,13 @@ public final class Agent: Service {
         let spool: ResultSpool
         do {
             credential = try store.load()
+            if credential == nil, configuration.enrollmentToken?.isEmpty ?? true {
+                throw AgentStartError.state("no credential in \(store.path): start once with an enrollment token (--enroll TOKEN or EARSHOT_ENROLL_TOKEN; create one with `earshot agents token`)")
+            }
             spool = try ResultSpool(directory: (configuration.stateDirectory as NSString).appendingPathComponent("spool"),
                                     limit: configuration.spoolLimit, logger: logger)
-        } catch {
+        } catch let error as AgentStateError {
             throw AgentStartError.state(error.description)
-        }
-        if credential == nil, configuration.enrollmentToken?.isEmpty ?? true {
-            throw AgentStartError.state("no credential in \(store.path): start once with an enrollment token (--enroll TOKEN or EARSHOT_ENROLL_TOKEN; create one with `earshot agents token`)")
         }
         let tls: TLSConfiguration?
         do {

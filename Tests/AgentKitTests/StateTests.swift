@@ -137,4 +137,18 @@ struct StateTests {
         configuration.maxConcurrentCalls = 0
         #expect(throws: AgentConfigurationError.invalid("max concurrent calls must be at least 1, got 0")) { try configuration.validate() }
     }
+
+    @Test func startWithoutCredentialOrTokenSaysHowToEnroll() async throws {
+        let scratch = try ScratchDirectory(prefix: "agent-start")
+        let configuration = AgentConfiguration(organizerURL: "ws://127.0.0.1:9/v1/agent", stateDirectory: scratch.path("state"),
+                                               name: "lonely", sipHost: "127.0.0.1", sipPort: 0)
+        await #expect {
+            _ = try await Agent.start(configuration)
+        } throws: { error in
+            guard case .state(let message)? = error as? AgentStartError else { return false }
+            return message.hasPrefix("no credential in \(scratch.path("state"))/credential.json: start once with an enrollment token")
+        }
+        // Nothing was created: no spool, no listener left behind.
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("state/spool")))
+    }
 }
