@@ -177,11 +177,16 @@ struct OrganizerEndToEndTests {
         // Acknowledged results leave the spools.
         try await Self.eventually("spools emptied") { alpha.spooled == 0 && beta.spooled == 0 }
 
-        // A restart from the state directory: no token, the same identity.
+        // A restart from the state directory: no token, no name given — the same identity and
+        // the name it enrolled with.
         await beta.shutdown()
-        let betaAgain = try await Agent.start(Self.agentConfiguration(organizer, name: "beta", token: nil, ports: 27100...27199))
+        var restart = Self.agentConfiguration(organizer, name: "beta", token: nil, ports: 27100...27199)
+        restart.name = nil
+        let betaAgain = try await Agent.start(restart)
         #expect(await betaAgain.agentID == betaID)
         try await Self.eventually("beta back online") { await betaAgain.isConnected }
+        let betaInfo = try await organizer.decode(AgentInfo.self, "GET", "/v1/agents/\(betaID)")
+        #expect(betaInfo.name == "beta")
 
         // Revoked: the organizer closes the connection and the agent stops with a clear error.
         let revoke = try await organizer.request("POST", "/v1/agents/\(betaID)/revoke")
