@@ -51,7 +51,7 @@ struct Run: AsyncParsableCommand {
     @Option(help: ArgumentHelp("State directory: credential.json and the result spool. Env: EARSHOT_STATE.", valueName: "dir"))
     var state: String?
 
-    @Option(help: ArgumentHelp("The agent's name in the roster (default: the host name).", valueName: "name"))
+    @Option(help: ArgumentHelp("The agent's name in the roster (default: the name it enrolled with, else the host name).", valueName: "name"))
     var name: String?
 
     @Option(help: ArgumentHelp("Site (default: the one the enrollment token names).", valueName: "site"))

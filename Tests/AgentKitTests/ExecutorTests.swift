@@ -203,4 +203,62 @@ struct ExecutorTests {
         await a.shutdown()
         await b.shutdown()
     }
+
+    @Test func dtmfDigitsAreReportedAndCheckedByTheCallee() async throws {
+        let (a, resultsA) = try await Self.executor("ag_A", ports: 26550...26599)
+        let (b, resultsB) = try await Self.executor("ag_B", ports: 26600...26649)
+        let target = try await Self.contact(b)
+        var (callerPart, calleePart) = Self.pair("run-dtmf", target: target, duration: 3)
+        callerPart.testType = .dtmf
+        calleePart.testType = .dtmf
+        callerPart.call?.dtmf = "12#"
+        calleePart.answer?.expectedDTMF = "12#"
+        var (wrongCaller, wrongCallee) = Self.pair("run-dtmf-wrong", target: target, duration: 3)
+        wrongCaller.call?.dtmf = "4"
+        wrongCallee.answer?.expectedDTMF = "5"
+        for part in [calleePart, wrongCallee] { #expect(await b.offer(part).accepted) }
+        for part in [callerPart, wrongCaller] { #expect(await a.offer(part).accepted) }
+
+        let caller = try #require(try await resultsA.result("run-dtmf"))
+        let callee = try #require(try await resultsB.result("run-dtmf"))
+        #expect(caller.status == .passed && callee.status == .passed)
+        #expect(caller.dtmf?.sent == "12#")
+        #expect(caller.dtmf?.sentDigits.map(\.digit) == ["1", "2", "#"])
+        #expect(callee.dtmf?.received == "12#")
+        let offsets = try #require(callee.dtmf?.receivedDigits.map(\.offsetMs))
+        #expect(offsets.count == 3 && offsets == offsets.sorted() && offsets[0] > 0)
+
+        let wrong = try #require(try await resultsB.result("run-dtmf-wrong"))
+        #expect(wrong.status == .failed)
+        #expect(wrong.cause == RunCause(code: "dtmf_mismatch", detail: "expected DTMF \"5\", received \"4\"", agentID: "ag_B"))
+        #expect(wrong.evidence?.ladder.isEmpty == false)
+        await a.shutdown()
+        await b.shutdown()
+    }
+
+    @Test func cancelEndsACallInProgressWithItsMeasurements() async throws {
+        let (a, resultsA) = try await Self.executor("ag_A", ports: 26650...26699)
+        let (b, resultsB) = try await Self.executor("ag_B", ports: 26700...26749)
+        let (callerPart, calleePart) = Self.pair("run-long", target: try await Self.contact(b), duration: 30)
+        #expect(await b.offer(calleePart).accepted)
+        #expect(await a.offer(callerPart).accepted)
+        // Cancel once the call is up: the callee has its INVITE, and media have had a second.
+        let deadline = ContinuousClock.now + .seconds(20)
+        while await !b.isInCall("run-long"), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(await b.isInCall("run-long"))
+        try await Task.sleep(for: .seconds(1))
+        await a.cancel(runID: "run-long", reason: "the peer's site went offline")
+        let caller = try #require(try await resultsA.result("run-long", seconds: 10))
+        #expect(caller.status == .failed)
+        #expect(caller.cause?.code == "cancelled")
+        #expect(caller.cause?.detail == "cancelled: the peer's site went offline")
+        #expect(caller.call?.ending == "normal")
+        #expect((caller.call?.actualDurationS ?? 99) < 30)
+        #expect((caller.streams.first { $0.measuredBy == "receiver" }?.packetsReceived ?? 0) > 0)
+        // The callee saw a BYE from its peer.
+        let callee = try #require(try await resultsB.result("run-long", seconds: 10))
+        #expect(callee.cause?.detail?.hasSuffix("remote BYE") == true)
+        await a.shutdown()
+        await b.shutdown()
+    }
 }
