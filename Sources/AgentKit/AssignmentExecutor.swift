@@ -137,6 +137,9 @@ public actor AssignmentExecutor {
 
     public var activeRunIDs: [String] { runs.keys.sorted() }
 
+    /// Whether the run's call is being set up or up (the callee: its INVITE came).
+    func isInCall(_ runID: String) -> Bool { runs[runID]?.inCall ?? false }
+
     /// Stops every run — calls in progress end with BYE and still report, runs not started
     /// report `not_run` — and stops listening.
     public func shutdown() async {
