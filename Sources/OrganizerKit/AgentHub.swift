@@ -68,6 +68,22 @@ actor AgentHub {
         }
     }
 
+    /// What was last stored of each agent's heartbeats: storage is written when the counts
+    /// change, or every `persistEvery` (liveness itself is tracked here, in memory).
+    private var persisted: [String: (at: ContinuousClock.Instant, activeRuns: Int, spooled: Int)] = [:]
+    static let persistEvery: Duration = .seconds(30)
+
+    /// Whether this heartbeat should be written to storage (and notes that it will be).
+    func shouldPersistHeartbeat(agentID: String, activeRuns: Int, spooled: Int) -> Bool {
+        let now = ContinuousClock.now
+        if let last = persisted[agentID], last.activeRuns == activeRuns, last.spooled == spooled,
+           now - last.at < Self.persistEvery {
+            return false
+        }
+        persisted[agentID] = (now, activeRuns, spooled)
+        return true
+    }
+
     /// Agents a previous organizer process left online: they get the offline window from now
     /// to reconnect.
     func seedOnline(_ agentIDs: [String]) {

@@ -141,6 +141,14 @@ public final class Organizer: Service {
                                 baseURL: "\(scheme)://\(hostPart):\(port)", adminToken: configuration.adminTokens[0])
     }
 
+    /// `start` with the configuration's SQLite file (`database`), or a temporary one (removed
+    /// when the organizer is released) when it names none.
+    public static func start(configuration: OrganizerConfiguration,
+                             logger: Logger = Logger(label: "earshot.organizer")) async throws -> RunningOrganizer {
+        let storage = try configuration.database.map { try SQLiteStorage(path: $0) } ?? SQLiteStorage.temporary()
+        return try await start(configuration: configuration, storage: storage, logger: logger)
+    }
+
     let runTask = Mutex<Task<Void, Never>?>(nil)
 }
 

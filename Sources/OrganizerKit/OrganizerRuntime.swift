@@ -93,6 +93,8 @@ final class OrganizerRuntime: Sendable {
     }
 
     func heartbeat(agentID: String, heartbeat: Heartbeat, logger: Logger) async {
+        guard await hub.shouldPersistHeartbeat(agentID: agentID, activeRuns: heartbeat.activeRuns.count,
+                                               spooled: heartbeat.spooled) else { return }
         do {
             try await storage.agentSeen(id: agentID, at: Date(), activeRuns: heartbeat.activeRuns.count,
                                         spooled: heartbeat.spooled)

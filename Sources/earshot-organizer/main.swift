@@ -110,4 +110,19 @@ struct Run: AsyncParsableCommand {
     }
 }
 
-await OrganizerCommand.main()
+/// The root is an `AsyncParsableCommand`; its `main()` called from top-level code picks the
+/// synchronous overload, so parse and dispatch here.
+func runOrganizerCommand() async {
+    do {
+        var command = try OrganizerCommand.parseAsRoot()
+        if var asyncCommand = command as? any AsyncParsableCommand {
+            try await asyncCommand.run()
+        } else {
+            try command.run()
+        }
+    } catch {
+        OrganizerCommand.exit(withError: error)
+    }
+}
+
+await runOrganizerCommand()

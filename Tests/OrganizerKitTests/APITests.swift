@@ -165,4 +165,46 @@ import Testing
             #expect(try after.decode([SuiteInfo].self).map(\.spec.name).sorted() == ["default", "mesh-a"])
         }
     }
+
+    @Test func labelsChange() async throws {
+        try await TestOrganizer.with { org in
+            let (client, enrolled) = try await org.connectedAgent(name: "lab-1")
+            let change = LabelChange(set: ["rack": "r1", "role": "probe"], remove: [])
+            let set = try await org.request(.POST, "/v1/agents/lab-1/labels", body: org.json(change))
+            #expect(set.status == 200)
+            #expect(try set.decode(AgentInfo.self).labels == ["rack": "r1", "role": "probe"])
+            let removed = try await org.request(.POST, "/v1/agents/\(enrolled.agentID)/labels",
+                                                body: org.json(LabelChange(remove: ["rack"])))
+            #expect(try removed.decode(AgentInfo.self).labels == ["role": "probe"])
+            let readOnly = try await org.request(.POST, "/v1/agents/lab-1/labels", token: TestOrganizer.reader,
+                                                 body: org.json(change))
+            #expect(readOnly.status == 403)
+            client.close()
+        }
+    }
+
+    @Test func startFailsClearlyWhenThePortIsTaken() async throws {
+        try await TestOrganizer.with { org in
+            var config = OrganizerConfiguration(host: "127.0.0.1", port: org.port, adminTokens: [TestOrganizer.admin])
+            config.firstRoundDelay = .seconds(3600)
+            await #expect(throws: (any Error).self) {
+                let second = try await Organizer.start(configuration: config, storage: try SQLiteStorage.temporary())
+                await second.shutdown()
+            }
+            // The first one still serves.
+            let status = try await org.request(.GET, "/v1/status").status
+            #expect(status == 200)
+        }
+    }
+
+    @Test func missingTLSFilesAreAConfigurationError() async throws {
+        var config = OrganizerConfiguration(host: "127.0.0.1", port: 0, adminTokens: [TestOrganizer.admin])
+        config.tls = .init(certificate: "/nonexistent/cert.pem", key: "/nonexistent/key.pem")
+        await #expect {
+            let running = try await Organizer.start(configuration: config, storage: try SQLiteStorage.temporary())
+            await running.shutdown()
+        } throws: { error in
+            (error as? ConfigurationError)?.message.hasPrefix("tls:") == true
+        }
+    }
 }

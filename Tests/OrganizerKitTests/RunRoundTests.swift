@@ -115,6 +115,15 @@ import Testing
 
             let listed = try await org.request(.GET, "/v1/runs?suite=pair&status=passed").decode([RunSummary].self)
             #expect(listed.map(\.id) == [runID])
+            let status = try await org.request(.GET, "/v1/status").decode(StatusInfo.self)
+            #expect(status.runsLastHour == ["passed": 1])
+            #expect(status.runsInFlight == 0)
+            #expect(status.agents.online == 2)
+            let report = try await org.request(.GET, "/v1/report?since=1h").decode(Report.self)
+            let cell = try #require(report.cells.first { $0.from == "alpha" && $0.to == "beta" })
+            #expect(cell.runs == 1)
+            #expect(cell.passed == 1)
+            #expect(report.totals["passed"] == 1)
             alpha.close()
             beta.close()
         }
