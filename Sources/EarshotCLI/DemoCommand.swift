@@ -51,13 +51,14 @@ struct DemoOutcome: Codable, Sendable {
     var runs: [RunSummary]
     /// Runs that did not pass.
     var failed: [RunSummary]
-    /// Full details of the first failed runs (fetched before the organizer stopped).
-    var failedDetails: [RunDetail]
+    /// Details of the DTMF and soak runs and of the first failed runs (fetched before the
+    /// organizer stopped).
+    var details: [RunDetail]
     var elapsedS: Double
 
     enum CodingKeys: String, CodingKey {
-        case ok, organizer, database, databaseKept = "database_kept", agents, report, runs, failed
-        case failedDetails = "failed_details", elapsedS = "elapsed_s"
+        case ok, organizer, database, databaseKept = "database_kept", agents, report, runs, failed, details
+        case elapsedS = "elapsed_s"
     }
 }
 
@@ -211,13 +212,15 @@ struct Demo {
             let runs = waited.rounds.flatMap(\.runs)
             let failed = runs.filter { $0.status != .passed }
             var details: [RunDetail] = []
-            for run in failed.prefix(3) where run.status.isFinal {
+            let shown = runs.filter { $0.testType != .p2p && $0.status.isFinal }
+                + failed.filter { $0.testType == .p2p && $0.status.isFinal }.prefix(3)
+            for run in shown {
                 if let detail = try? await client.run(run.id) { details.append(detail) }
             }
             let report = try await client.report(since: startedAt.addingTimeInterval(-60), until: nil, suite: nil)
             let outcome = DemoOutcome(ok: failed.isEmpty && !waited.timedOut && !runs.isEmpty, organizer: organizer.baseURL,
                                       database: database, databaseKept: keepDatabase, agents: names, report: report, runs: runs,
-                                      failed: failed, failedDetails: details, elapsedS: 0)
+                                      failed: failed, details: details, elapsedS: 0)
             await stop()
             var finished = outcome
             finished.elapsedS = (elapsed().seconds * 10).rounded() / 10
@@ -248,15 +251,37 @@ struct Demo {
 extension ConsoleRender {
     func demo(_ outcome: DemoOutcome) -> String {
         var sections = [report(outcome.report, metric: nil)]
-        sections.append("runs: \(ConsoleRender.statusCounts(Dictionary(grouping: outcome.runs, by: \.status.rawValue).mapValues(\.count))) in \(WireDuration(seconds: outcome.elapsedS.rounded()))")
+        var summary = ["runs: \(Self.statusCounts(Dictionary(grouping: outcome.runs, by: \.status.rawValue).mapValues(\.count))) in \(WireDuration(seconds: outcome.elapsedS.rounded()))"]
+        summary += outcome.details.filter { $0.run.testType != .p2p }.map(Self.highlight)
+        sections.append(summary.joined(separator: "\n"))
         if !outcome.failed.isEmpty {
             sections.append("runs that did not pass:\n" + runs(outcome.failed))
-            sections += outcome.failedDetails.map { runDetail($0) }
+            sections += outcome.details.filter { $0.run.status != .passed }.map { runDetail($0) }
         }
         sections.append(outcome.databaseKept
             ? "database: \(outcome.database) (kept; browse it with: earshot-organizer run --db \(outcome.database))"
             : "database: \(outcome.database) (removed on exit; --keep-db keeps it)")
         sections.append(outcome.ok ? "demo passed: every run passed" : "demo FAILED: \(outcome.failed.count) of \(outcome.runs.count) runs did not pass")
         return sections.joined(separator: "\n\n")
+    }
+
+    /// `dtmf  alice → bob  passed: DTMF sent 123#, received 123#`;
+    /// `soak  bob → carol  passed: 50.0 s, session timer 90 s by UPDATE; refreshed at 45.0 s (UPDATE → 200 ok)`.
+    static func highlight(_ detail: RunDetail) -> String {
+        var line = "\(detail.run.testType.rawValue)  \(detail.run.participants.joined(separator: " → "))  \(detail.run.status.rawValue)"
+        var facts: [String] = []
+        if let dtmf = detail.dtmf {
+            facts.append("DTMF sent \(dtmf.sent.isEmpty ? none : dtmf.sent), received \(dtmf.received.isEmpty ? none : dtmf.received)")
+        }
+        if detail.run.testType == .soak, let call = detail.call {
+            var text = "\(number(call.actualDurationS, 1)) s"
+            if let interval = call.sessionIntervalS { text += ", session timer \(interval) s by \(call.refreshMethod ?? "?")" }
+            let refreshes = call.refreshes.map { "\(number($0.atS, 1)) s (\($0.method) → \($0.statusCode.map(String.init) ?? "no answer") \($0.outcome))" }
+            text += refreshes.isEmpty ? "; no refresh" : "; refreshed at " + refreshes.joined(separator: ", ")
+            facts.append(text)
+        }
+        if detail.run.status != .passed, let runCause = detail.run.cause { facts.append(Self.cause(runCause)) }
+        if !facts.isEmpty { line += ": " + facts.joined(separator: "; ") }
+        return line
     }
 }

@@ -32,6 +32,45 @@ import Testing
         #expect(DemoPlan.rtpPorts(index: 9) == 42_800...42_999)
     }
 
+    @Test func demoSummaryShowsTheDTMFAndSoakHighlightsAndFailedRuns() {
+        typealias F = ConsoleFixtures
+        var soak = F.runDetail
+        soak.run.status = .passed
+        soak.run.cause = nil
+        soak.dtmf = nil
+        var dtmf = RunDetail(run: F.summary("r-9", .failed), participants: [],
+                             dtmf: DTMFSummary(sent: "123#", received: "12"))
+        dtmf.run.testType = .dtmf
+        dtmf.run.cause = RunCause(code: "dtmf_mismatch", detail: "sent 123#, received 12")
+        #expect(ConsoleRender.highlight(soak)
+            == "soak  alice → bob  passed: 50.0 s, session timer 90 s by UPDATE; refreshed at 45.0 s (UPDATE → 200 ok)")
+        #expect(ConsoleRender.highlight(dtmf)
+            == "dtmf  alice → bob  failed: DTMF sent 123#, received 12; dtmf_mismatch: sent 123#, received 12")
+        let report = Report(since: F.at(-60), until: F.now, agents: ["alice", "bob"],
+                            cells: [Report.Cell(from: "alice", to: "bob", runs: 1, passed: 1, passRatePct: 100, mosMean: 4.36)],
+                            totals: ["passed": 1, "failed": 1])
+        let outcome = DemoOutcome(ok: false, organizer: "http://127.0.0.1:1", database: "/tmp/d/earshot.sqlite", databaseKept: false,
+                                  agents: ["alice", "bob"], report: report, runs: [F.summary("r-1", .passed), dtmf.run],
+                                  failed: [dtmf.run], details: [dtmf], elapsedS: 54.4)
+        let text = F.render().demo(outcome)
+        #expect(text.hasPrefix("report 2026-12-06 21:09:00 → 2026-12-06 21:10:00 — 2 agents, 1 pairs; runs: 1 passed, 1 failed\n"))
+        #expect(text.contains("""
+            runs: 1 passed, 1 failed in 54s
+            dtmf  alice → bob  failed: DTMF sent 123#, received 12; dtmf_mismatch: sent 123#, received 12
+
+            runs that did not pass:
+            ID   SUITE  TYPE  STATUS  PARTICIPANTS  START                PLANNED  MOS  LOSS %  CAUSE
+            r-9  mesh   dtmf  failed  alice → bob   2026-12-06 21:09:31      10s    —       —  dtmf_mismatch: sent 123#, received 12
+
+            run r-9 — dtmf in suite mesh: FAILED
+            """))
+        #expect(text.hasSuffix("""
+            database: /tmp/d/earshot.sqlite (removed on exit; --keep-db keeps it)
+
+            demo FAILED: 1 of 2 runs did not pass
+            """))
+    }
+
     @Test func demoRejectsOutOfRangeSettings() throws {
         for arguments in [["demo", "--agents", "1"], ["demo", "--agents", "11"], ["demo", "--duration", "0s"],
                           ["demo", "--duration", "later"]] {
