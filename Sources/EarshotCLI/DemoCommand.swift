@@ -128,24 +128,34 @@ struct DemoError: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-/// One demo: start, enroll, run, report, stop.
-struct Demo {
-    let names: [String]
-    let duration: WireDuration
+/// An organizer on a temporary SQLite file and agents on loopback, in this process, the
+/// agents enrolled through the API and online. `earshot demo` runs one; tests use it too.
+final class LoopbackSystem {
+    let directory: URL
+    let database: String
+    let organizer: RunningOrganizer
+    /// With the organizer's admin token.
+    let client: OrganizerClient
+    private(set) var agents: [RunningAgent] = []
     let keepDatabase: Bool
-    let logLevel: Logger.Level
-    let progress: ProgressView
 
-    func logger(_ label: String) -> Logger {
-        var logger = Logger(label: label) { StreamLogHandler.standardError(label: $0) }
-        logger.logLevel = logLevel
-        return logger
+    private init(directory: URL, database: String, organizer: RunningOrganizer, keepDatabase: Bool) {
+        self.directory = directory
+        self.database = database
+        self.organizer = organizer
+        self.keepDatabase = keepDatabase
+        client = OrganizerClient(baseURL: organizer.baseURL, token: organizer.adminToken)
     }
 
-    func run() async throws -> DemoOutcome {
-        let clock = ContinuousClock()
-        let started = clock.now
-        let startedAt = Date()
+    /// Starts the organizer, then `names.count` agents (site `demo`, label demo=true), and waits
+    /// until the roster shows them all online. On failure everything started is stopped again.
+    static func start(names: [String], keepDatabase: Bool = false, logLevel: Logger.Level = .critical,
+                      onOrganizer: (LoopbackSystem) -> Void = { _ in }) async throws -> LoopbackSystem {
+        func logger(_ label: String) -> Logger {
+            var logger = Logger(label: label) { StreamLogHandler.standardError(label: $0) }
+            logger.logLevel = logLevel
+            return logger
+        }
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("earshot-demo-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))")
         do {
@@ -154,12 +164,11 @@ struct Demo {
             throw DemoError(message: "cannot create \(directory.path): \(error.localizedDescription)")
         }
         let database = directory.appendingPathComponent("earshot.sqlite").path
-        func elapsed() -> Duration { clock.now - started }
-
         let storage: SQLiteStorage
         do {
             storage = try SQLiteStorage(path: database)
         } catch {
+            try? FileManager.default.removeItem(at: directory)
             throw DemoError(message: "cannot open the database \(database): \(error)")
         }
         var configuration = OrganizerConfiguration(host: "127.0.0.1", port: 0, database: database)
@@ -169,34 +178,78 @@ struct Demo {
         do {
             organizer = try await Organizer.start(configuration: configuration, storage: storage, logger: logger("earshot.organizer"))
         } catch {
+            try? FileManager.default.removeItem(at: directory)
             throw DemoError(message: "the organizer did not start: \(error)")
         }
-        progress.note("organizer at \(organizer.baseURL), database \(database)", elapsed: elapsed())
-        let client = OrganizerClient(baseURL: organizer.baseURL, token: organizer.adminToken)
-        var agents: [RunningAgent] = []
-        func stop() async {
-            for agent in agents { await agent.shutdown() }
-            await organizer.shutdown()
-            await client.shutdown()
-            if !keepDatabase { try? FileManager.default.removeItem(at: directory) }
-        }
+        let system = LoopbackSystem(directory: directory, database: database, organizer: organizer, keepDatabase: keepDatabase)
+        onOrganizer(system)
         do {
             for (index, name) in names.enumerated() {
-                let token = try await client.createToken(EnrollmentTokenRequest(site: "demo", ttl: .minutes(10)))
+                let token = try await system.client.createToken(EnrollmentTokenRequest(site: "demo", ttl: .minutes(10)))
                 let agentConfiguration = AgentConfiguration(
-                    organizerURL: "ws://127.0.0.1:\(organizer.port)/v1/agent", enrollmentToken: token.token,
+                    organizerURL: ConnectionOptions.agentEndpoint(organizer.baseURL), enrollmentToken: token.token,
                     stateDirectory: directory.appendingPathComponent("agents/\(name)").path, name: name, site: "demo",
                     labels: ["demo": "true"], sipHost: "127.0.0.1", sipPort: 0, rtpPorts: DemoPlan.rtpPorts(index: index),
                     maxConcurrentCalls: 20)
                 do {
-                    agents.append(try await Agent.start(agentConfiguration, logger: logger("earshot.agent.\(name)")))
+                    system.agents.append(try await Agent.start(agentConfiguration, logger: logger("earshot.agent.\(name)")))
                 } catch {
                     throw DemoError(message: "agent \(name) did not start: \(error)")
                 }
             }
-            try await waitOnline(client, timeout: .seconds(30))
-            progress.note("\(names.count) agents online: \(names.joined(separator: ", "))", elapsed: elapsed())
+            try await system.waitOnline(names, timeout: .seconds(30))
+        } catch {
+            await system.stop()
+            throw error
+        }
+        return system
+    }
 
+    /// Agents first (their last results are sent), then the organizer; the temporary
+    /// directory goes unless the database is kept.
+    func stop() async {
+        for agent in agents { await agent.shutdown() }
+        agents = []
+        await organizer.shutdown()
+        await client.shutdown()
+        if !keepDatabase { try? FileManager.default.removeItem(at: directory) }
+    }
+
+    /// Until every named agent is online in the roster.
+    func waitOnline(_ names: [String], timeout: Duration) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while true {
+            let online = Set(try await client.agents().filter { $0.state == .online }.map(\.name))
+            let missing = names.filter { !online.contains($0) }
+            if missing.isEmpty { return }
+            if clock.now >= deadline {
+                throw DemoError(message: "agents not online after \(WireDuration(seconds: timeout.seconds)): \(missing.joined(separator: ", "))")
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+}
+
+/// One demo: start, run the three suites, report, stop.
+struct Demo {
+    let names: [String]
+    let duration: WireDuration
+    let keepDatabase: Bool
+    let logLevel: Logger.Level
+    let progress: ProgressView
+
+    func run() async throws -> DemoOutcome {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let startedAt = Date()
+        func elapsed() -> Duration { clock.now - started }
+        let system = try await LoopbackSystem.start(names: names, keepDatabase: keepDatabase, logLevel: logLevel) { system in
+            progress.note("organizer at \(system.organizer.baseURL), database \(system.database)", elapsed: elapsed())
+        }
+        let client = system.client
+        do {
+            progress.note("\(names.count) agents online: \(names.joined(separator: ", "))", elapsed: elapsed())
             var rounds: [(label: String, round: RoundInfo)] = []
             for spec in DemoPlan.suites(agents: names, duration: duration) {
                 _ = try await client.putSuite(spec)
@@ -218,32 +271,15 @@ struct Demo {
                 if let detail = try? await client.run(run.id) { details.append(detail) }
             }
             let report = try await client.report(since: startedAt.addingTimeInterval(-60), until: nil, suite: nil)
-            let outcome = DemoOutcome(ok: failed.isEmpty && !waited.timedOut && !runs.isEmpty, organizer: organizer.baseURL,
-                                      database: database, databaseKept: keepDatabase, agents: names, report: report, runs: runs,
-                                      failed: failed, details: details, elapsedS: 0)
-            await stop()
-            var finished = outcome
-            finished.elapsedS = (elapsed().seconds * 10).rounded() / 10
-            return finished
+            var outcome = DemoOutcome(ok: failed.isEmpty && !waited.timedOut && !runs.isEmpty, organizer: system.organizer.baseURL,
+                                      database: system.database, databaseKept: keepDatabase, agents: names, report: report,
+                                      runs: runs, failed: failed, details: details, elapsedS: 0)
+            await system.stop()
+            outcome.elapsedS = (elapsed().seconds * 10).rounded() / 10
+            return outcome
         } catch {
-            await stop()
+            await system.stop()
             throw error
-        }
-    }
-
-    /// Until every demo agent is online in the roster.
-    func waitOnline(_ client: OrganizerClient, timeout: Duration) async throws {
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        while true {
-            let roster = try await client.agents()
-            let online = Set(roster.filter { $0.state == .online }.map(\.name))
-            let missing = names.filter { !online.contains($0) }
-            if missing.isEmpty { return }
-            if clock.now >= deadline {
-                throw DemoError(message: "agents not online after \(WireDuration(seconds: timeout.seconds)): \(missing.joined(separator: ", "))")
-            }
-            try await Task.sleep(for: .milliseconds(200))
         }
     }
 }
