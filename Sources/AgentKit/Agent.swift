@@ -28,9 +28,13 @@ public final class Agent: Service {
     /// organizer revokes the agent (`AgentFatalError.revoked`).
     public func run() async throws {
         let running = try await Self.launch(configuration, logger: logger)
-        try await withGracefulShutdownHandler {
-            try await running.wait()
-        } onGracefulShutdown: {
+        try await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                try await running.wait()
+            } onGracefulShutdown: {
+                Task { await running.shutdown() }
+            }
+        } onCancel: {
             Task { await running.shutdown() }
         }
     }
@@ -60,13 +64,13 @@ public final class Agent: Service {
         let spool: ResultSpool
         do {
             credential = try store.load()
+            if credential == nil, configuration.enrollmentToken?.isEmpty ?? true {
+                throw AgentStartError.state("no credential in \(store.path): start once with an enrollment token (--enroll TOKEN or EARSHOT_ENROLL_TOKEN; create one with `earshot agents token`)")
+            }
             spool = try ResultSpool(directory: (configuration.stateDirectory as NSString).appendingPathComponent("spool"),
                                     limit: configuration.spoolLimit, logger: logger)
-        } catch {
+        } catch let error as AgentStateError {
             throw AgentStartError.state(error.description)
-        }
-        if credential == nil, configuration.enrollmentToken?.isEmpty ?? true {
-            throw AgentStartError.state("no credential in \(store.path): start once with an enrollment token (--enroll TOKEN or EARSHOT_ENROLL_TOKEN; create one with `earshot agents token`)")
         }
         let tls: TLSConfiguration?
         do {
@@ -169,6 +173,8 @@ actor AgentRuntime {
     }
 
     var agentID: String { credential?.agentID ?? "" }
+    /// The configured name, else the one it enrolled with, else the host name.
+    var name: String { configuration.name ?? credential?.name ?? ProcessInfo.processInfo.hostName }
     var isWelcomed: Bool { welcomed }
 
     func begin() {
@@ -285,7 +291,7 @@ actor AgentRuntime {
         // Enrollment: exchange the one-time token for a credential, stored before anything else.
         if await credential == nil {
             let token = configuration.enrollmentToken ?? ""
-            try await Self.send(.enroll(EnrollRequest(token: token, name: configuration.name, site: configuration.site)), on: outbound)
+            try await Self.send(.enroll(EnrollRequest(token: token, name: await name, site: configuration.site)), on: outbound)
             switch try await next() {
             case .enrolled(let enrolled)?:
                 try await storeCredential(enrolled)
@@ -364,7 +370,7 @@ actor AgentRuntime {
     private func welcomed(_ welcome: Welcome, agentID: String) {
         welcomed = true
         backoff.reset()
-        logger.info("connected to \(configuration.organizerURL) as \(agentID) (\(configuration.name)); heartbeat every \(welcome.heartbeatIntervalS) s")
+        logger.info("connected to \(configuration.organizerURL) as \(agentID) (\(name)); heartbeat every \(welcome.heartbeatIntervalS) s")
     }
 
     private static func send(_ message: AgentMessage, on outbound: WebSocketOutboundWriter) async throws {
@@ -380,7 +386,7 @@ actor AgentRuntime {
 
     private func storeCredential(_ enrolled: Enrolled) throws {
         let stored = StoredCredential(agentID: enrolled.agentID, credential: enrolled.credential, site: enrolled.site,
-                                      organizer: configuration.organizerURL, enrolledAt: Date())
+                                      organizer: configuration.organizerURL, enrolledAt: Date(), name: name)
         try store.save(stored)
         credential = stored
         logger.notice("enrolled as \(enrolled.agentID) at site \(enrolled.site); credential stored in \(store.path)")
@@ -393,7 +399,7 @@ actor AgentRuntime {
     private func makeHello() async -> AgentHello? {
         guard let credential else { return nil }
         return AgentHello(
-            agentID: credential.agentID, credential: credential.credential, name: configuration.name,
+            agentID: credential.agentID, credential: credential.credential, name: name,
             version: configuration.version, site: configuration.site ?? credential.site, subnet: configuration.subnet,
             labels: configuration.labels, sipContacts: await executor.contacts(),
             capabilities: AgentCapabilities(maxConcurrentCalls: configuration.maxConcurrentCalls),

@@ -11,8 +11,8 @@ public struct AgentConfiguration: Sendable {
     public var enrollmentToken: String?
     /// Holds `credential.json` (mode 0600) and `spool/` (results not yet acknowledged).
     public var stateDirectory: String
-    /// The agent's name in the roster (default: the host name).
-    public var name: String
+    /// The agent's name in the roster; nil: the name it enrolled with, else the host name.
+    public var name: String?
     public var site: String?
     /// The agent's subnet as people name it (`10.1.0.0/24`), shown in the roster.
     public var subnet: String?
@@ -39,7 +39,7 @@ public struct AgentConfiguration: Sendable {
     public var version: String
 
     public init(organizerURL: String, enrollmentToken: String? = nil, stateDirectory: String,
-                name: String = ProcessInfo.processInfo.hostName, site: String? = nil, subnet: String? = nil,
+                name: String? = nil, site: String? = nil, subnet: String? = nil,
                 labels: [String: String] = [:], sipHost: String = "0.0.0.0", sipPort: UInt16 = 5060,
                 advertisedHost: String? = nil, rtpPorts: ClosedRange<UInt16> = 40000...40999, maxConcurrentCalls: Int = 20,
                 heartbeatInterval: Duration? = nil, tlsCAFile: String? = nil, spoolLimit: Int = 10_000,
@@ -72,7 +72,7 @@ public struct AgentConfiguration: Sendable {
             throw .invalid("organizer URL \"\(organizerURL)\" must be ws://HOST:PORT/v1/agent or wss://HOST:PORT/v1/agent")
         }
         guard !stateDirectory.isEmpty else { throw .invalid("the state directory is empty") }
-        guard !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw .invalid("the agent name is empty") }
+        if let name, name.trimmingCharacters(in: .whitespaces).isEmpty { throw .invalid("the agent name is empty") }
         guard maxConcurrentCalls >= 1 else { throw .invalid("max concurrent calls must be at least 1, got \(maxConcurrentCalls)") }
         guard rtpPorts.lowerBound >= 1024, rtpPorts.count >= 2 else {
             throw .invalid("RTP ports \(rtpPorts.lowerBound)-\(rtpPorts.upperBound): need 1024 ≤ LOW < HIGH ≤ 65535")

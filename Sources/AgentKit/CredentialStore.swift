@@ -13,17 +13,20 @@ public struct StoredCredential: Codable, Sendable, Equatable {
     /// The organizer the credential belongs to.
     public var organizer: String
     public var enrolledAt: Date
+    /// The name it enrolled with (used when no name is configured).
+    public var name: String?
 
     enum CodingKeys: String, CodingKey {
-        case agentID = "agent_id", credential, site, organizer, enrolledAt = "enrolled_at"
+        case agentID = "agent_id", credential, site, organizer, enrolledAt = "enrolled_at", name
     }
 
-    public init(agentID: String, credential: String, site: String, organizer: String, enrolledAt: Date) {
+    public init(agentID: String, credential: String, site: String, organizer: String, enrolledAt: Date, name: String? = nil) {
         self.agentID = agentID
         self.credential = credential
         self.site = site
         self.organizer = organizer
         self.enrolledAt = enrolledAt
+        self.name = name
     }
 }
 

@@ -51,7 +51,7 @@ struct Run: AsyncParsableCommand {
     @Option(help: ArgumentHelp("State directory: credential.json and the result spool. Env: EARSHOT_STATE.", valueName: "dir"))
     var state: String?
 
-    @Option(help: ArgumentHelp("The agent's name in the roster (default: the host name).", valueName: "name"))
+    @Option(help: ArgumentHelp("The agent's name in the roster (default: the name it enrolled with, else the host name).", valueName: "name"))
     var name: String?
 
     @Option(help: ArgumentHelp("Site (default: the one the enrollment token names).", valueName: "site"))
@@ -88,15 +88,15 @@ struct Run: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
+        let environment = ProcessInfo.processInfo.environment.filter { !$0.value.isEmpty }
         guard AgentDaemon.logLevels.contains(logLevel.lowercased()) else {
-            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical; got \(logLevel)")
+            throw Self.usage("--log-level must be one of trace, debug, info, notice, warning, error, critical; got \(logLevel)")
         }
         guard let organizer = organizer ?? environment["EARSHOT_ORGANIZER"] else {
-            throw ValidationError("--organizer URL is required (or EARSHOT_ORGANIZER), e.g. ws://10.0.0.5:8760/v1/agent")
+            throw Self.usage("--organizer URL is required (or EARSHOT_ORGANIZER), e.g. ws://10.0.0.5:8760/v1/agent")
         }
         guard let state = state ?? environment["EARSHOT_STATE"] else {
-            throw ValidationError("--state DIR is required (or EARSHOT_STATE): it keeps the agent's credential and result spool")
+            throw Self.usage("--state DIR is required (or EARSHOT_STATE): it keeps the agent's credential and result spool")
         }
         let token = enroll ?? environment["EARSHOT_ENROLL_TOKEN"]
         var configuration: AgentConfiguration
@@ -111,7 +111,7 @@ struct Run: AsyncParsableCommand {
             if let name { configuration.name = name }
             try configuration.validate()
         } catch {
-            throw ValidationError(error.description)
+            throw Self.usage(error.description)
         }
 
         do {
@@ -120,6 +120,12 @@ struct Run: AsyncParsableCommand {
             FileHandle.standardError.write(Data("earshot-agent: \(Self.describe(error))\n".utf8))
             throw ExitCode(1)
         }
+    }
+
+    /// Bad usage: the message on stderr, exit status 2.
+    static func usage(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data("earshot-agent: \(message)\n".utf8))
+        return ExitCode(2)
     }
 
     /// The underlying reason of a service failure, as one line.

@@ -5,18 +5,6 @@ import EarshotWire
 import Foundation
 import OrganizerCore
 
-/// SplitMix64, seeded: the same offsets every iteration.
-struct BenchmarkGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 func plannerBenchmarks() {
     let agents = (0..<10_000).map { i in
         PlannerAgent(id: "agent-\(String(i, radix: 16))", name: "agent-\(i)", site: "site-\(i % 50)", budget: 4)
@@ -31,13 +19,13 @@ func plannerBenchmarks() {
             a.budget = budget
             return a
         }
-        var probe = BenchmarkGenerator(state: 1)
+        var probe = SeededRandom(seed: 1)
         let runs = Planner.planRound(suite: mesh, members: fleet, round: 0, roundStart: start, slotLength: slot,
                                      random: &probe).runs.count
         Benchmark("Planner round, mesh of 10,000 agents, budget \(budget) (\(runs) runs)",
                   configuration: .init(metrics: [.wallClock, .peakMemoryResident, .mallocCountTotal], maxDuration: .seconds(5),
                                        maxIterations: 20)) { benchmark in
-            var random = BenchmarkGenerator(state: 1)
+            var random = SeededRandom(seed: 1)
             for i in benchmark.scaledIterations {
                 blackHole(Planner.planRound(suite: mesh, members: fleet, round: i, roundStart: start, slotLength: slot,
                                             random: &random))
