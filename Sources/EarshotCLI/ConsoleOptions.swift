@@ -24,15 +24,29 @@ struct ConnectionOptions: ParsableArguments {
         return (url, token)
     }
 
-    /// `http://host:port` without a trailing slash; a bare `host:port` gets `http://`.
+    /// `http://host:port` without a trailing slash; a bare `host:port` gets `http://`. The
+    /// agents' form of the address (`ws://host:port/v1/agent`, `wss://…`) is accepted too, so
+    /// one EARSHOT_ORGANIZER can serve `earshot` and `earshot-agent` on the same machine.
     static func normalise(_ text: String) -> String? {
         var value = text.trimmingCharacters(in: .whitespaces)
         if !value.contains("://") { value = "http://" + value }
+        let lower = value.lowercased()
+        if lower.hasPrefix("ws://") { value = "http://" + value.dropFirst(5) }
+        if lower.hasPrefix("wss://") { value = "https://" + value.dropFirst(6) }
         while value.hasSuffix("/") { value.removeLast() }
+        if value.hasSuffix("/v1/agent") { value.removeLast("/v1/agent".count) }
         guard let components = URLComponents(string: value), let scheme = components.scheme?.lowercased(),
               scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty,
               components.query == nil, components.fragment == nil else { return nil }
         return value
+    }
+
+    /// The agents' WebSocket endpoint of an organizer base URL: `ws://host:port/v1/agent`.
+    static func agentEndpoint(_ baseURL: String) -> String {
+        let lower = baseURL.lowercased()
+        if lower.hasPrefix("https://") { return "wss://" + baseURL.dropFirst(8) + "/v1/agent" }
+        if lower.hasPrefix("http://") { return "ws://" + baseURL.dropFirst(7) + "/v1/agent" }
+        return baseURL + "/v1/agent"
     }
 
     func client() throws -> OrganizerClient {

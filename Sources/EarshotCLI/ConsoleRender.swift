@@ -115,7 +115,7 @@ struct ConsoleRender: Sendable {
         \(token.token)
 
         start an agent with it:
-          earshot-agent run --organizer \(organizer) --enroll \(token.token) --site \(token.site) --name NAME
+          earshot-agent run --organizer \(ConnectionOptions.agentEndpoint(organizer)) --enroll \(token.token) --site \(token.site) --name NAME
         """
     }
 

@@ -29,6 +29,7 @@ public struct Earshot: AsyncParsableCommand {
             RunsCommand.self,
             ReportCommand.self,
             ValidateCommand.self,
+            DemoCommand.self,
         ]
     )
 

@@ -47,7 +47,7 @@ struct OrganizerClientError: Error, Equatable, CustomStringConvertible {
     static func forbidden(apiMessage: String?) -> OrganizerClientError {
         OrganizerClientError(
             kind: .forbidden,
-            message: "the organizer refused this request for the token (\(apiMessage ?? "403 forbidden"); a read-only token cannot change anything: use the admin token)",
+            message: "the organizer refused this request for the token (\(apiMessage ?? "a read-only token cannot change anything")): use an admin token (--token / EARSHOT_TOKEN)",
             status: 403, code: "forbidden")
     }
 }

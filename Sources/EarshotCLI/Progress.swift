@@ -51,8 +51,13 @@ final class ProgressView {
             if rounds.count > 1 {
                 block.append(Self.summary(label: "all", runs: rounds.flatMap(\.runs), elapsed: elapsed))
             }
+            // Runs that ended badly stay on screen above the block.
+            let bad = rounds.flatMap { round in
+                round.runs.filter { $0.status.isFinal && $0.status != .passed && lastStatus[$0.id] != $0.status }
+                    .map { "[\(Self.clock(elapsed))] " + Self.event(label: round.label, run: $0) }
+            }
             clearBlock()
-            write(block.map { $0 + "\n" }.joined())
+            write((bad + block).map { $0 + "\n" }.joined())
             drawnLines = block.count
         }
         for round in rounds { for run in round.runs { lastStatus[run.id] = run.status } }

@@ -65,6 +65,30 @@ import Testing
         #expect(throws: CommandFailure.self) { try bad.connection.resolved(environment: [:]) }
     }
 
+    @Test func organizerURLsAreNormalisedAndTheAgentsFormIsAccepted() {
+        #expect(ConnectionOptions.normalise("127.0.0.1:8760") == "http://127.0.0.1:8760")
+        #expect(ConnectionOptions.normalise("http://127.0.0.1:8760/") == "http://127.0.0.1:8760")
+        #expect(ConnectionOptions.normalise("ws://10.0.0.5:8760/v1/agent") == "http://10.0.0.5:8760")
+        #expect(ConnectionOptions.normalise("wss://org.example:8760/v1/agent/") == "https://org.example:8760")
+        #expect(ConnectionOptions.normalise("http://[::1]:8760") == "http://[::1]:8760")
+        #expect(ConnectionOptions.normalise("ftp://x") == nil)
+        #expect(ConnectionOptions.normalise("http://") == nil)
+        #expect(ConnectionOptions.normalise("http://h:1/?q=1") == nil)
+        #expect(ConnectionOptions.agentEndpoint("http://10.0.0.5:8760") == "ws://10.0.0.5:8760/v1/agent")
+        #expect(ConnectionOptions.agentEndpoint("https://org.example:8760") == "wss://org.example:8760/v1/agent")
+    }
+
+    @Test func tokenTextShowsHowToStartTheAgent() {
+        let token = EnrollmentToken(token: "ese_abc", site: "hq", expiresAt: ConsoleFixtures.at(3600))
+        #expect(ConsoleFixtures.render().token(token, organizer: "http://10.0.0.5:8760") == """
+            enrollment token for site hq, valid until 2026-12-06 22:10:00 (shown once):
+            ese_abc
+
+            start an agent with it:
+              earshot-agent run --organizer ws://10.0.0.5:8760/v1/agent --enroll ese_abc --site hq --name NAME
+            """)
+    }
+
     @Test func everyOperatorCommandParses() throws {
         #expect(try Earshot.parseAsRoot(["agents", "list", "--site", "hq", "--format", "json"]) is AgentsCommand.List)
         #expect(try Earshot.parseAsRoot(["agents"]) is AgentsCommand.List)

@@ -88,8 +88,24 @@ import Glibc
 
 /// The built `earshot` with a chosen environment (EARSHOT_* of the test's own environment removed).
 enum ConsoleProcess {
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws
-        -> (status: Int32, stdout: String, stderr: String) {
+    typealias Outcome = (status: Int32, stdout: String, stderr: String)
+
+    /// For async tests: the blocking reads and the wait happen on a thread of their own, not
+    /// on one of Swift Testing's two cooperative threads (an in-process organizer needs them).
+    static func runAsync(_ arguments: [String], environment: [String: String] = [:]) async throws -> Outcome {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Outcome, any Error>) in
+            let thread = Thread {
+                do {
+                    continuation.resume(returning: try run(arguments, environment: environment))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+            thread.start()
+        }
+    }
+
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
         let process = Process()
         process.executableURL = try MOSCommandTests.binary()
         process.arguments = arguments

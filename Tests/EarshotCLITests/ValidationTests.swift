@@ -152,4 +152,17 @@ import Testing
 
             """)
     }
+
+    @Test func liveProgressKeepsRunsThatEndedBadlyAboveTheBlock() {
+        final class Lines: @unchecked Sendable { var text = "" }
+        let lines = Lines()
+        let view = ProgressView(mode: .live) { lines.text += $0 }
+        view.update([("mesh", [F.summary("r-1", .running)])], elapsed: .seconds(1))
+        view.update([("mesh", [F.summary("r-1", .failed)])], elapsed: .seconds(2))
+        view.update([("mesh", [F.summary("r-1", .failed)])], elapsed: .seconds(3))
+        let redraw = "\u{1B}[1A\r\u{1B}[2K\n\u{1B}[1A"
+        #expect(lines.text == "mesh       0/1 done · 1 running · 0:01\n" + redraw
+            + "[0:02] mesh  alice → bob  failed  (r-1)\nmesh       1/1 done · 1 failed · 0:02\n" + redraw
+            + "mesh       1/1 done · 1 failed · 0:03\n")
+    }
 }
