@@ -130,9 +130,11 @@ let package = Package(
         .target(
             name: "AgentKit",
             dependencies: [
-                "EarshotWire", "SIPStack", "SIPCore", "SIPTransaction", "MediaEngine",
+                "EarshotWire", "SIPStack", "SIPCore", "SIPTransaction", "MediaEngine", "CallQuality", "RTPCore", "CEarshotNet",
                 .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -200,7 +202,7 @@ let package = Package(
         .testTarget(
             name: "SIPStackTests",
             dependencies: [
-                "SIPStack", "SIPCore", "SIPTransaction", "MediaEngine", "InteropTestSupport",
+                "SIPStack", "SIPCore", "SIPTransaction", "MediaEngine", "RTPCore", "InteropTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -235,7 +237,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentKitTests",
-            dependencies: ["AgentKit", "EarshotWire", "SIPStack", "MediaEngine", "InteropTestSupport"],
+            dependencies: ["AgentKit", "EarshotWire", "SIPStack", "MediaEngine", "RTPCore", "SIPCore", "SIPTransaction", "InteropTestSupport"],
             swiftSettings: strict
         ),
         // Organizer + agents + CLI as real processes: loopback, network namespaces, kill -9.

@@ -167,9 +167,21 @@ struct TCPTransportTests {
     }
 
     @Test func connectingToAClosedPortIsATypedError() async throws {
-        let gone = try await Node.start([.tcp])
-        let port = gone.port(.tcp)
-        await gone.layer.stop()
+        // A port bound but not listening refuses connections, and stays ours for the test
+        // (a port freed by a stopped listener was once taken by a parallel test's server).
+        let held = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(held) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        try withUnsafeMutablePointer(to: &address) {
+            try $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                try #require(bind(held, $0, length) == 0)
+                try #require(getsockname(held, $0, &length) == 0)
+            }
+        }
+        let port = UInt16(bigEndian: address.sin_port)
         let client = try await Node.start([.tcp])
         let message = try request(callID: "refused@test", via: client.via(.tcp, branch: "x"))
         do {

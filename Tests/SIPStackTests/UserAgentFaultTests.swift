@@ -66,8 +66,9 @@ import Testing
         }
         let oks = lines.filter { $0 == "200" }.count
         // Sent at 0, then +20, +40, +80, +80, … ms until 1,280 ms: 17 in all (±1 for a timer
-        // racing the give-up on a loaded machine).
-        #expect(oks >= 16 && oks <= 18, "\(lines)")
+        // racing the give-up). A loaded machine fires the 80 ms timers late while the give-up
+        // stays at 64·T1 of wall clock: fewer, never more (seen: 14 with 5 builds running).
+        #expect(oks >= 10 && oks <= 18, "\(lines)")
         #expect(lines.contains("BYE"), "the callee ends the session with BYE (§13.3.1.4): \(lines)")
         await agent.shutdown()
         await media.shutdown()
