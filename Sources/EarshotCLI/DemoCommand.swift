@@ -84,8 +84,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Call duration of the mesh and the DTMF call.", valueName: "duration"))
     var duration: String = "10s"
 
-    @Flag(name: .customLong("keep-db"), help: "Keep the temporary database (and the agents' state) after the demo.")
-    var keepDB = false
+    @Flag(name: .customLong("keep-db"), inversion: .prefixedNo,
+          help: "Keep the demo's database (and the agents' state) in its temporary directory afterwards, to browse with earshot-organizer run --db PATH (default), or remove it.")
+    var keepDB = true
 
     @Flag(help: "Log the organizer's and agents' notices to stderr.")
     var verbose = false
@@ -296,7 +297,7 @@ extension ConsoleRender {
         }
         sections.append(outcome.databaseKept
             ? "database: \(outcome.database) (kept; browse it with: earshot-organizer run --db \(outcome.database))"
-            : "database: \(outcome.database) (removed on exit; --keep-db keeps it)")
+            : "database: \(outcome.database) (removed on exit: --no-keep-db)")
         sections.append(outcome.ok ? "demo passed: every run passed" : "demo FAILED: \(outcome.failed.count) of \(outcome.runs.count) runs did not pass")
         return sections.joined(separator: "\n\n")
     }

@@ -65,7 +65,7 @@ import Testing
             run r-9 — dtmf in suite mesh: FAILED
             """))
         #expect(text.hasSuffix("""
-            database: /tmp/d/earshot.sqlite (removed on exit; --keep-db keeps it)
+            database: /tmp/d/earshot.sqlite (removed on exit: --no-keep-db)
 
             demo FAILED: 1 of 2 runs did not pass
             """))
