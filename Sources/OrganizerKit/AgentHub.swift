@@ -141,5 +141,10 @@ actor AgentHub {
         sessions.mapValues(\.hello)
     }
 
+    /// The address each connected agent's WebSocket comes from, as the organizer sees it.
+    func remoteAddresses() -> [String: String] {
+        sessions.compactMapValues(\.remoteAddress)
+    }
+
     var connectedCount: Int { sessions.count }
 }

@@ -148,7 +148,33 @@ actor Scheduler {
         var sends: [ScheduledSend] = []
         var notRun: [RunSummary] = []
 
-        for planned in plan.runs {
+        let seenFrom = await hub.remoteAddresses()
+        var units = plan.runs
+        var unreachable: [(unit: UnitKey, cause: RunCause)] = []
+        if spec.via?.proxy == nil, [.p2p, .soak, .dtmf].contains(spec.type) {
+            units.removeAll { planned in
+                guard let callee = planned.unit.callee,
+                      let why = Reachability.directCallProblem(contact: connected[callee]?.sipContacts.first?.uri,
+                                                               seenFrom: seenFrom[callee]) else { return false }
+                let name = byID[callee]?.name ?? callee
+                unreachable.append((planned.unit, RunCause(code: "unreachable", detail: "\(name) \(why)", agentID: callee)))
+                return true
+            }
+        }
+        for (unit, cause) in unreachable {
+            let built = RunBuilder(spec: spec, unit: unit, startAt: roundStart, agents: byID, hellos: connected,
+                                   deadlineMargin: configuration.deadlineMargin.seconds)
+            let id = Secrets.identifier(prefix: "run_")
+            newRuns.append(NewRun(id: id, suite: spec.name, roundID: roundID, testType: spec.type, status: .notRun,
+                                  cause: cause, plannedAt: now, startAt: roundStart, deadline: roundStart,
+                                  plannedDurationS: spec.duration.seconds, thresholds: spec.thresholds,
+                                  participants: built.participants.map { ($0.agentID, $0.role) }))
+            notRun.append(RunSummary(id: id, suite: spec.name, roundID: roundID, testType: spec.type, status: .notRun,
+                                     cause: cause, plannedAt: now, startAt: roundStart, endedAt: now,
+                                     plannedDurationS: spec.duration.seconds,
+                                     participants: built.participants.map { byID[$0.agentID]?.name ?? $0.agentID }))
+        }
+        for planned in units {
             let startAt = roundStart.addingTimeInterval(planned.offsetS)
             let built = RunBuilder(spec: spec, unit: planned.unit, startAt: startAt, agents: byID, hellos: connected,
                                    deadlineMargin: configuration.deadlineMargin.seconds)
@@ -339,5 +365,44 @@ struct RunBuilder {
                                    expectedRemoteToneHz: Self.calleeTone)
             return [(calleeID, callee), (unit.caller, caller)]
         }
+    }
+}
+
+/// Whether another agent can call an agent directly (DESIGN §3: agents dial out to the
+/// organizer, so an agent behind NAT is reachable by the organizer's socket only).
+enum Reachability {
+    /// Why a direct call to an agent cannot work, or nil. An agent whose SIP contact is an IP
+    /// address other than the one its organizer connection comes from sits behind NAT (or
+    /// advertises an address others cannot route to): an INVITE to its contact would not
+    /// arrive. Such pairs are `not_run` (`unreachable`) unless the suite goes through a proxy.
+    static func directCallProblem(contact: String?, seenFrom: String?) -> String? {
+        guard let contact, let seenFrom, let host = host(ofSIPURI: contact), isIPLiteral(host), isIPLiteral(seenFrom),
+              normalized(host) != normalized(seenFrom) else { return nil }
+        return "is behind NAT or not routable: its SIP contact is \(host) but it reaches the organizer from \(seenFrom); "
+            + "call it through a registrar/proxy (suite `via`) or advertise a reachable address"
+    }
+
+    /// `sip:user@10.0.0.2:5060;transport=udp` → `10.0.0.2`; `sip:[::1]:5060` → `::1`.
+    static func host(ofSIPURI uri: String) -> String? {
+        var rest = Substring(uri)
+        if let colon = rest.firstIndex(of: ":"), rest[..<colon].lowercased().hasPrefix("sip") { rest = rest[rest.index(after: colon)...] }
+        if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
+        if rest.hasPrefix("[") {
+            guard let close = rest.firstIndex(of: "]") else { return nil }
+            return String(rest[rest.index(after: rest.startIndex)..<close])
+        }
+        let end = rest.firstIndex { $0 == ":" || $0 == ";" || $0 == ">" } ?? rest.endIndex
+        let host = rest[..<end]
+        return host.isEmpty ? nil : String(host)
+    }
+
+    static func isIPLiteral(_ host: String) -> Bool {
+        var v4 = in_addr(), v6 = in6_addr()
+        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
+    }
+
+    /// IPv4-mapped IPv6 (`::ffff:10.0.0.2`) compares as IPv4.
+    static func normalized(_ host: String) -> String {
+        host.lowercased().hasPrefix("::ffff:") ? String(host.dropFirst(7)) : host.lowercased()
     }
 }
