@@ -15,9 +15,12 @@ struct LoopbackSystemTests {
         let organizer = try OrganizerProcess(scratch: scratch)
         try organizer.start()
         defer { organizer.stop() }
+        var enrollmentTokens: [String] = []
         let agents = try ["alpha", "bravo", "charlie"].map { name in
             let agent = AgentProcess(name: name, site: name == "charlie" ? "branch" : "hq", scratch: scratch)
-            try agent.start(organizer: organizer.agentURL, token: try organizer.enrollmentToken(site: agent.site))
+            let token = try organizer.enrollmentToken(site: agent.site)
+            enrollmentTokens.append(token)
+            try agent.start(organizer: organizer.agentURL, token: token)
             return agent
         }
         defer { agents.forEach { $0.stop() } }
@@ -81,6 +84,26 @@ struct LoopbackSystemTests {
         ])
         // Nothing left in the spools: every result was acknowledged.
         #expect(waitUntil(seconds: 10) { agents.allSatisfy { $0.spooled.isEmpty } })
+
+        // No secret in the logs, the API's output or the database: the bearer tokens, the
+        // one-time enrollment tokens and the agents' credentials (the organizer keeps hashes).
+        let credentials = try agents.map { agent in
+            let data = try Data(contentsOf: URL(fileURLWithPath: agent.state + "/credential.json"))
+            let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+            return try #require(object?["credential"] as? String)
+        }
+        let secrets = [organizer.adminToken, organizer.readToken] + enrollmentTokens + credentials
+        let agentsJSON = try organizer.cli(["agents", "list"]).stdout
+        organizer.stop()
+        let database = (try? Data(contentsOf: URL(fileURLWithPath: organizer.database))) ?? Data()
+        let wal = (try? Data(contentsOf: URL(fileURLWithPath: organizer.database + "-wal"))) ?? Data()
+        for secret in secrets {
+            #expect(!organizer.logs.contains(secret), "a secret in the organizer's log")
+            #expect(!agents.contains { $0.logs.contains(secret) }, "a secret in an agent's log")
+            #expect(!agentsJSON.contains(secret), "a secret in the API's output")
+            #expect(database.range(of: Data(secret.utf8)) == nil && wal.range(of: Data(secret.utf8)) == nil,
+                    "a secret in the database")
+        }
     }
 
     /// kill -9 of the organizer in the middle of busy runs, three times. Afterwards: every
