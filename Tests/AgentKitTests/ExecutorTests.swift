@@ -145,11 +145,12 @@ struct ExecutorTests {
             Assignment(runID: run, suite: "s", testType: .p2p, role: .callee, startAt: now.addingTimeInterval(from),
                        deadline: now.addingTimeInterval(to), answer: AnswerSpec(durationS: 5))
         }
-        #expect(await b.offer(callee("r1", from: 0, to: 30)).accepted)
-        let over = await b.offer(callee("r2", from: 5, to: 40))
+        // Deadlines far enough out that a loaded machine cannot reach them before the cancel.
+        #expect(await b.offer(callee("r1", from: 0, to: 300)).accepted)
+        let over = await b.offer(callee("r2", from: 5, to: 310))
         #expect(over.accepted == false)
         #expect(over.reason == "capacity: 1 calls already planned or running in that time; the budget is 1")
-        #expect(await b.offer(callee("r3", from: 31, to: 60)).accepted)
+        #expect(await b.offer(callee("r3", from: 301, to: 600)).accepted)
         let conference = Assignment(runID: "r4", suite: "s", testType: .conference, role: .participant, startAt: now,
                                     deadline: now.addingTimeInterval(30))
         #expect(await b.offer(conference).reason?.hasPrefix("unsupported_test:") == true)
