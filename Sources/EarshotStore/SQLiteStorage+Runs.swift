@@ -48,33 +48,60 @@ extension SQLiteStorage {
 
     public func ingest(_ results: [RunResult], receivedAt: Date) async throws -> [IngestOutcome] {
         guard !results.isEmpty else { return [] }
+        // The JSON is encoded here, on the caller's thread: the writer (one connection, one
+        // queue) only runs SQL, so encoding overlaps the previous transaction.
+        let json = JSONColumns()
+        let encoded: [EncodedResult]
+        do {
+            encoded = try results.map { try EncodedResult($0, json) }
+        } catch {
+            throw Self.mapped(error)
+        }
         return try await write { db in
-            let json = JSONColumns()
-            return try results.map { try Self.ingestOne(db, $0, receivedAt: receivedAt, json) }
+            try encoded.map { try Self.ingestOne(db, $0, receivedAt: receivedAt) }
+        }
+    }
+
+    /// A result's columns, encoded before the transaction.
+    private struct EncodedResult: Sendable {
+        var runID: String
+        var agentID: String
+        var status: String
+        var cause: String?
+        /// The result without its evidence.
+        var result: String
+        var evidence: String?
+
+        init(_ r: RunResult, _ json: JSONColumns) throws {
+            var stripped = r
+            stripped.evidence = nil
+            runID = r.runID
+            agentID = r.agentID
+            status = r.status.rawValue
+            cause = try json.textOrNull(r.cause)
+            result = try json.text(stripped)
+            evidence = try json.textOrNull(r.evidence)
         }
     }
 
     /// The common case is one UPDATE; the other outcomes are told apart only when it changed nothing.
-    private static func ingestOne(_ db: Database, _ result: RunResult, receivedAt: Date, _ json: JSONColumns) throws -> IngestOutcome {
-        var stripped = result
-        stripped.evidence = nil
+    private static func ingestOne(_ db: Database, _ r: EncodedResult, receivedAt: Date) throws -> IngestOutcome {
         try db.cachedStatement(sql: """
             UPDATE participants SET status = ?, cause = ?, reported_at = ?, result = ?
             WHERE run_id = ? AND agent_id = ? AND reported_at IS NULL
-            """).execute(arguments: [result.status.rawValue, try json.textOrNull(result.cause), receivedAt.unix,
-                                     try json.text(stripped), result.runID, result.agentID])
+            """).execute(arguments: [r.status, r.cause, receivedAt.unix, r.result, r.runID, r.agentID])
         if db.changesCount == 1 {
-            if let evidence = result.evidence {
+            if let evidence = r.evidence {
                 try db.cachedStatement(sql: "INSERT OR REPLACE INTO evidence (run_id, agent_id, evidence) VALUES (?, ?, ?)")
-                    .execute(arguments: [result.runID, result.agentID, try json.text(evidence)])
+                    .execute(arguments: [r.runID, r.agentID, evidence])
             }
             return .stored
         }
         if try Bool.fetchOne(db, sql: "SELECT 1 FROM participants WHERE run_id = ? AND agent_id = ?",
-                             arguments: [result.runID, result.agentID]) != nil {
+                             arguments: [r.runID, r.agentID]) != nil {
             return .duplicate
         }
-        if try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE id = ?", arguments: [result.runID]) != nil {
+        if try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE id = ?", arguments: [r.runID]) != nil {
             return .notParticipant
         }
         return .unknownRun
