@@ -48,33 +48,60 @@ extension SQLiteStorage {
 
     public func ingest(_ results: [RunResult], receivedAt: Date) async throws -> [IngestOutcome] {
         guard !results.isEmpty else { return [] }
+        // The JSON is encoded here, on the caller's thread: the writer (one connection, one
+        // queue) only runs SQL, so encoding overlaps the previous transaction.
+        let json = JSONColumns()
+        let encoded: [EncodedResult]
+        do {
+            encoded = try results.map { try EncodedResult($0, json) }
+        } catch {
+            throw Self.mapped(error)
+        }
         return try await write { db in
-            let json = JSONColumns()
-            return try results.map { try Self.ingestOne(db, $0, receivedAt: receivedAt, json) }
+            try encoded.map { try Self.ingestOne(db, $0, receivedAt: receivedAt) }
+        }
+    }
+
+    /// A result's columns, encoded before the transaction.
+    private struct EncodedResult: Sendable {
+        var runID: String
+        var agentID: String
+        var status: String
+        var cause: String?
+        /// The result without its evidence.
+        var result: String
+        var evidence: String?
+
+        init(_ r: RunResult, _ json: JSONColumns) throws {
+            var stripped = r
+            stripped.evidence = nil
+            runID = r.runID
+            agentID = r.agentID
+            status = r.status.rawValue
+            cause = try json.textOrNull(r.cause)
+            result = try json.text(stripped)
+            evidence = try json.textOrNull(r.evidence)
         }
     }
 
     /// The common case is one UPDATE; the other outcomes are told apart only when it changed nothing.
-    private static func ingestOne(_ db: Database, _ result: RunResult, receivedAt: Date, _ json: JSONColumns) throws -> IngestOutcome {
-        var stripped = result
-        stripped.evidence = nil
+    private static func ingestOne(_ db: Database, _ r: EncodedResult, receivedAt: Date) throws -> IngestOutcome {
         try db.cachedStatement(sql: """
             UPDATE participants SET status = ?, cause = ?, reported_at = ?, result = ?
             WHERE run_id = ? AND agent_id = ? AND reported_at IS NULL
-            """).execute(arguments: [result.status.rawValue, try json.textOrNull(result.cause), receivedAt.unix,
-                                     try json.text(stripped), result.runID, result.agentID])
+            """).execute(arguments: [r.status, r.cause, receivedAt.unix, r.result, r.runID, r.agentID])
         if db.changesCount == 1 {
-            if let evidence = result.evidence {
+            if let evidence = r.evidence {
                 try db.cachedStatement(sql: "INSERT OR REPLACE INTO evidence (run_id, agent_id, evidence) VALUES (?, ?, ?)")
-                    .execute(arguments: [result.runID, result.agentID, try json.text(evidence)])
+                    .execute(arguments: [r.runID, r.agentID, evidence])
             }
             return .stored
         }
         if try Bool.fetchOne(db, sql: "SELECT 1 FROM participants WHERE run_id = ? AND agent_id = ?",
-                             arguments: [result.runID, result.agentID]) != nil {
+                             arguments: [r.runID, r.agentID]) != nil {
             return .duplicate
         }
-        if try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE id = ?", arguments: [result.runID]) != nil {
+        if try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE id = ?", arguments: [r.runID]) != nil {
             return .notParticipant
         }
         return .unknownRun
@@ -120,37 +147,67 @@ extension SQLiteStorage {
 
     public func finishRun(_ completion: RunCompletion) async throws {
         try await write { db in
-            let json = JSONColumns()
-            let mosValues = completion.directions.compactMap(\.mosCQ)
-            let lossValues = completion.directions.map(\.lossPct)
-            try db.execute(
-                sql: """
-                    UPDATE runs SET status = ?, cause = ?, ended_at = ?, call = ?, dtmf = ?, mos_min = ?, loss_pct_max = ?
-                    WHERE id = ?
-                    """,
-                arguments: [completion.status.rawValue, try json.textOrNull(completion.cause), completion.endedAt.unix,
-                            try json.textOrNull(completion.call), try json.textOrNull(completion.dtmf), mosValues.min(), lossValues.max(),
-                            completion.runID])
-            if db.changesCount == 0 { throw StorageError(.notFound, "no run \(completion.runID)") }
-            // Evidence is kept for failed and degraded runs (DESIGN §3); agents send it always.
-            if completion.status == .passed || completion.status == .notRun {
-                try db.execute(sql: "DELETE FROM evidence WHERE run_id = ?", arguments: [completion.runID])
-            }
-            try db.execute(sql: "DELETE FROM stream_metrics WHERE run_id = ?", arguments: [completion.runID])
-            for direction in completion.directions {
-                try StreamColumns.insert(db, direction, runID: completion.runID, endedAt: completion.endedAt)
+            if try !Self.finishOne(db, completion, JSONColumns()) {
+                throw StorageError(.notFound, "no run \(completion.runID)")
             }
         }
     }
 
+    public func finishRuns(_ completions: [RunCompletion]) async throws -> [String] {
+        guard !completions.isEmpty else { return [] }
+        return try await write { db in
+            let json = JSONColumns()
+            return try completions.filter { try !Self.finishOne(db, $0, json) }.map(\.runID)
+        }
+    }
+
+    /// False when there is no such run (nothing written).
+    private static func finishOne(_ db: Database, _ completion: RunCompletion, _ json: JSONColumns) throws -> Bool {
+        let mosValues = completion.directions.compactMap(\.mosCQ)
+        let lossValues = completion.directions.map(\.lossPct)
+        try db.cachedStatement(sql: """
+            UPDATE runs SET status = ?, cause = ?, ended_at = ?, call = ?, dtmf = ?, mos_min = ?, loss_pct_max = ?
+            WHERE id = ?
+            """).execute(arguments: [
+            completion.status.rawValue, try json.textOrNull(completion.cause), completion.endedAt.unix,
+            try json.textOrNull(completion.call), try json.textOrNull(completion.dtmf), mosValues.min(), lossValues.max(),
+            completion.runID,
+        ])
+        if db.changesCount == 0 { return false }
+        // Evidence is kept for failed and degraded runs (DESIGN §3); agents send it always.
+        if completion.status == .passed || completion.status == .notRun {
+            try db.cachedStatement(sql: "DELETE FROM evidence WHERE run_id = ?").execute(arguments: [completion.runID])
+        }
+        try db.cachedStatement(sql: "DELETE FROM stream_metrics WHERE run_id = ?").execute(arguments: [completion.runID])
+        for direction in completion.directions {
+            try StreamColumns.insert(db, direction, runID: completion.runID, endedAt: completion.endedAt)
+        }
+        return true
+    }
+
     public func markRunning(id: String, at: Date) async throws {
         try await write { db in
-            try db.execute(sql: "UPDATE runs SET status = 'running', running_at = ? WHERE id = ? AND status = 'scheduled'",
-                           arguments: [at.unix, id])
-            if db.changesCount == 0, try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE id = ?", arguments: [id]) == nil {
+            if try !Self.markRunningOne(db, id, at: at) {
                 throw StorageError(.notFound, "no run \(id)")
             }
         }
+    }
+
+    public func markRunning(ids: [String], at: Date) async throws {
+        guard !ids.isEmpty else { return }
+        try await write { db in
+            for id in ids { _ = try Self.markRunningOne(db, id, at: at) }
+        }
+    }
+
+    /// False when there is no such run.
+    private static func markRunningOne(_ db: Database, _ id: String, at: Date) throws -> Bool {
+        try db.cachedStatement(sql: "UPDATE runs SET status = 'running', running_at = ? WHERE id = ? AND status = 'scheduled'")
+            .execute(arguments: [at.unix, id])
+        if db.changesCount == 0 {
+            return try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE id = ?", arguments: [id]) != nil
+        }
+        return true
     }
 
     /// Newest first (by start time), filtered; `since`/`until` bound the start time

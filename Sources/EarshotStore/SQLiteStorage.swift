@@ -22,6 +22,7 @@ public final class SQLiteStorage: Storage {
     }
 
     let pool: DatabasePool
+    private let checkpointer: WALCheckpointer
     public let location: String?
     /// The directory `temporary()` made, removed with the store.
     private let temporaryDirectory: URL?
@@ -41,6 +42,15 @@ public final class SQLiteStorage: Storage {
         config.label = "earshot"
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            if !db.configuration.readonly {
+                // The writer revisits the same pages (runs, participants, indexes) in every
+                // ingest: 64 MiB of page cache instead of SQLite's 2 MiB saves re-reading them.
+                try db.execute(sql: "PRAGMA cache_size = -65536")
+                // WALCheckpointer copies the WAL into the file in the background; the writer
+                // checkpoints itself only past 64 MiB of WAL (SQLite's default: 4 MiB, which
+                // a busy ingest passes at every commit).
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
+            }
         }
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
@@ -66,6 +76,7 @@ public final class SQLiteStorage: Storage {
                         + "knows (up to \(Schema.latest)): run a newer earshot-organizer or point --db at another file")
             }
             try migrator.migrate(pool)
+            checkpointer = try WALCheckpointer(path: path, busyTimeout: configuration.busyTimeout)
         } catch let error as StorageError {
             throw error
         } catch {
@@ -87,6 +98,7 @@ public final class SQLiteStorage: Storage {
     }
 
     deinit {
+        checkpointer.stop()
         if let temporaryDirectory {
             try? pool.close()
             try? FileManager.default.removeItem(at: temporaryDirectory)

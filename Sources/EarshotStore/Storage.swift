@@ -60,6 +60,12 @@ public protocol Storage: Sendable {
     /// Sets a run's final status, cause and merged per-direction metrics (replacing any).
     func finishRun(_ completion: RunCompletion) async throws
     func markRunning(id: String, at: Date) async throws
+    /// Many `finishRun`s in one transaction (one fsync: the organizer judges runs in batches
+    /// under load). A completion naming no run is skipped, not an error: its id is returned.
+    /// Throws (and changes nothing) on any other failure.
+    func finishRuns(_ completions: [RunCompletion]) async throws -> [String]
+    /// Many `markRunning`s in one transaction; ids of unknown runs are skipped.
+    func markRunning(ids: [String], at: Date) async throws
     func runs(_ query: RunQuery) async throws -> [RunSummary]
     func run(_ id: String) async throws -> RunDetail?
     /// Run ids of this agent whose result is stored, among `candidates` (for the welcome's
@@ -79,6 +85,31 @@ public protocol Storage: Sendable {
     func integrityCheck() async throws -> String
     /// Where the data lives (a file path), for `status` and `demo`.
     var location: String? { get }
+}
+
+extension Storage {
+    /// One transaction per run; a backend overrides this with one transaction for all.
+    public func finishRuns(_ completions: [RunCompletion]) async throws -> [String] {
+        var missing: [String] = []
+        for completion in completions {
+            do {
+                try await finishRun(completion)
+            } catch let error as StorageError where error.kind == .notFound {
+                missing.append(completion.runID)
+            }
+        }
+        return missing
+    }
+
+    public func markRunning(ids: [String], at: Date) async throws {
+        for id in ids {
+            do {
+                try await markRunning(id: id, at: at)
+            } catch let error as StorageError where error.kind == .notFound {
+                continue
+            }
+        }
+    }
 }
 
 public struct StorageError: Error, Equatable, CustomStringConvertible {

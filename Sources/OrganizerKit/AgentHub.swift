@@ -117,6 +117,21 @@ actor AgentHub {
         return true
     }
 
+    /// Sends each message to its agent's current connection (one hop for many frames).
+    /// Returns the positions of those whose agent is not connected.
+    @discardableResult
+    func send(_ batch: [(agentID: String, message: OrganizerMessage)]) -> [Int] {
+        var undelivered: [Int] = []
+        for (i, item) in batch.enumerated() {
+            guard let s = sessions[item.agentID] else {
+                undelivered.append(i)
+                continue
+            }
+            s.outbox.yield(.message(item.message))
+        }
+        return undelivered
+    }
+
     /// Sends a fatal error and closes the agent's connection (revocation). It no longer counts
     /// as online.
     func disconnect(agentID: String, error: WireError, code: WebSocketErrorCode) {

@@ -38,9 +38,11 @@ actor RunCoordinator {
     private let hub: AgentHub
     private let logger: Logger
     private var runs: [String: TrackedRun] = [:]
-    /// Assignments not sent yet (sorted by time), and those sent, by run then agent (resent
-    /// to an agent that reconnects before the run's start).
-    private var pendingSends: [ScheduledSend] = []
+    /// Runs whose verdict is being written: not judged again until that commit is done.
+    private var finishing: Set<String> = []
+    /// Assignments not sent yet (by time), and those sent, by run then agent (resent to an
+    /// agent that reconnects before the run's start).
+    private var pendingSends = SendQueue()
     private var assignments: [String: [String: Assignment]] = [:]
     private var sendTask: Task<Void, Never>?
 
@@ -69,8 +71,7 @@ actor RunCoordinator {
     func track(_ newRuns: [TrackedRun], sends: [ScheduledSend]) {
         for run in newRuns { runs[run.id] = run }
         for send in sends { assignments[send.assignment.runID, default: [:]][send.agentID] = send.assignment }
-        pendingSends.append(contentsOf: sends)
-        pendingSends.sort { $0.at < $1.at }
+        pendingSends.insert(sends)
         restartSender()
     }
 
@@ -87,7 +88,7 @@ actor RunCoordinator {
         if !open.isEmpty {
             logger.info("open runs adopted from the previous process", metadata: ["runs": .stringConvertible(open.count)])
         }
-        for o in open { await judge(o.summary.id, now: Date()) }
+        await judge(open.map(\.summary.id), now: Date())
     }
 
     // MARK: events
@@ -95,6 +96,7 @@ actor RunCoordinator {
     func resultsStored(_ results: [RunResult]) async {
         let now = Date()
         var touched: [String] = []
+        var seen: Set<String> = []
         var late: Set<String> = []
         for r in results {
             guard runs[r.runID] != nil else {
@@ -102,9 +104,9 @@ actor RunCoordinator {
                 continue
             }
             runs[r.runID]!.results[r.agentID] = r
-            touched.append(r.runID)
+            if seen.insert(r.runID).inserted { touched.append(r.runID) }
         }
-        for id in Set(touched) { await judge(id, now: now) }
+        await judge(touched, now: now)
         if !late.isEmpty { await judgeAgain(Array(late), now: now) }
     }
 
@@ -120,36 +122,44 @@ actor RunCoordinator {
             logger.error("could not load runs to judge a late result", metadata: ["error": .string("\(error)")])
             return
         }
+        var completions: [RunCompletion] = []
+        var was: [RunStatus] = []
         for open in stored where open.summary.status.isFinal && open.summary.status != .notRun {
             let participants = open.participants.map { RunParticipant(agentID: $0.agentID, role: $0.role) }
             let facts = RunFacts(deadlinePassed: true)
             let verdict = RunJudge.judge(testType: open.summary.testType, participants: participants, results: open.results,
                                          thresholds: open.thresholds, facts: facts)
-            let completion = RunCompletion(runID: open.summary.id, status: verdict.status, cause: verdict.cause,
-                                           endedAt: open.summary.endedAt ?? now, directions: verdict.directions,
-                                           call: verdict.call, dtmf: verdict.dtmf)
-            do {
-                try await storage.finishRun(completion)
-                logger.info("late result: run judged again", metadata: [
-                    "run": .string(open.summary.id), "was": .string(open.summary.status.rawValue),
-                    "status": .string(verdict.status.rawValue), "cause": .string(verdict.cause?.code ?? "-"),
-                ])
-            } catch {
-                logger.error("could not judge a run again", metadata: ["run": .string(open.summary.id), "error": .string("\(error)")])
-            }
+            completions.append(RunCompletion(runID: open.summary.id, status: verdict.status, cause: verdict.cause,
+                                             endedAt: open.summary.endedAt ?? now, directions: verdict.directions,
+                                             call: verdict.call, dtmf: verdict.dtmf))
+            was.append(open.summary.status)
+        }
+        guard !completions.isEmpty else { return }
+        do {
+            _ = try await storage.finishRuns(completions)
+        } catch {
+            logger.error("could not judge runs again", metadata: [
+                "runs": .string(completions.map(\.runID).joined(separator: ",")), "error": .string("\(error)"),
+            ])
+            return
+        }
+        for (completion, before) in zip(completions, was) {
+            logger.info("late result: run judged again", metadata: [
+                "run": .string(completion.runID), "was": .string(before.rawValue),
+                "status": .string(completion.status.rawValue), "cause": .string(completion.cause?.code ?? "-"),
+            ])
         }
     }
 
     /// An agent went offline or was revoked: its unreported runs are judged without it.
     func agentLost(_ agentID: String, reason: String) async {
-        let affected = runs.values.filter { run in
-            run.results[agentID] == nil && run.participants.contains { $0.agentID == agentID }
-        }.map(\.id)
-        pendingSends.removeAll { $0.agentID == agentID }
-        for id in affected {
-            runs[id]?.lost.insert(agentID)
-            await judge(id, now: Date())
+        var affected: [String] = []
+        for (id, run) in runs where run.results[agentID] == nil && run.participants.contains(where: { $0.agentID == agentID }) {
+            affected.append(id)
         }
+        pendingSends.removeAll { $0.agentID == agentID }
+        for id in affected { runs[id]?.lost.insert(agentID) }
+        await judge(affected, now: Date())
     }
 
     /// An agent (re)connected: assignments of runs that have not started yet and that it does
@@ -157,7 +167,7 @@ actor RunCoordinator {
     func agentConnected(_ agentID: String, activeRuns: [String]) async {
         let now = Date()
         let held = Set(activeRuns)
-        let pendingIDs = Set(pendingSends.filter { $0.agentID == agentID }.map(\.assignment.runID))
+        let pendingIDs = Set(pendingSends.pending.lazy.filter { $0.agentID == agentID }.map(\.assignment.runID))
         for (runID, byAgent) in assignments {
             guard let a = byAgent[agentID], !held.contains(runID), !pendingIDs.contains(runID), a.startAt > now,
                   let run = runs[runID], run.results[agentID] == nil else { continue }
@@ -181,66 +191,100 @@ actor RunCoordinator {
             logger.error("could not store a refusal", metadata: ["run": .string(run.id), "error": .string("\(error)")])
         }
         runs[run.id]?.results[agentID] = refusal
-        await judge(run.id, now: Date())
+        await judge([run.id], now: Date())
     }
 
     /// Runs past their deadline are judged as they are (missing results: `timeout` or
-    /// `agent_lost`); runs past their start are marked running.
+    /// `agent_lost`); runs past their start are marked running. One transaction for each.
     func sweep(now: Date = Date()) async {
-        for run in runs.values {
+        var due: [String] = []
+        var started: [String] = []
+        for (id, run) in runs {
             if run.deadline <= now {
-                await judge(run.id, now: now)
+                due.append(id)
             } else if !run.running, run.startAt <= now {
-                await markRunning(run.id, at: now)
+                started.append(id)
             }
         }
+        await markRunning(started, at: now)
+        await judge(due, now: now)
     }
 
     // MARK: verdicts
 
-    private func markRunning(_ id: String, at: Date) async {
-        guard runs[id]?.running == false else { return }
-        runs[id]?.running = true
+    private func markRunning(_ ids: [String], at: Date) async {
+        let ids = ids.filter { runs[$0]?.running == false }
+        guard !ids.isEmpty else { return }
+        for id in ids { runs[id]?.running = true }
         do {
-            try await storage.markRunning(id: id, at: at)
+            try await storage.markRunning(ids: ids, at: at)
         } catch {
-            logger.warning("could not mark a run running", metadata: ["run": .string(id), "error": .string("\(error)")])
+            logger.warning("could not mark runs running", metadata: ["runs": .stringConvertible(ids.count), "error": .string("\(error)")])
         }
     }
 
-    private func judge(_ id: String, now: Date) async {
-        guard let run = runs[id] else { return }
-        let facts = RunFacts(deadlinePassed: run.deadline <= now, lost: run.lost, expectedDTMF: run.expectedDTMF)
-        let verdict = RunJudge.judge(testType: run.testType, participants: run.participants, results: run.results,
-                                     thresholds: run.thresholds, facts: facts)
-        guard verdict.isFinal else {
-            if !run.results.isEmpty { await markRunning(id, at: now) }
-            return
+    /// Judges these runs with the results they have: the decided ones are finished in storage
+    /// in one transaction, the others that have results are marked running (in another).
+    private func judge(_ ids: [String], now: Date) async {
+        var completions: [RunCompletion] = []
+        /// The runs as judged (their results then) and their verdicts.
+        var decided: [(run: TrackedRun, verdict: RunVerdict)] = []
+        var started: [String] = []
+        for id in ids {
+            guard let run = runs[id], !finishing.contains(id) else { continue }
+            let facts = RunFacts(deadlinePassed: run.deadline <= now, lost: run.lost, expectedDTMF: run.expectedDTMF)
+            let verdict = RunJudge.judge(testType: run.testType, participants: run.participants, results: run.results,
+                                         thresholds: run.thresholds, facts: facts)
+            guard verdict.isFinal else {
+                if !run.results.isEmpty { started.append(id) }
+                continue
+            }
+            completions.append(RunCompletion(runID: id, status: verdict.status, cause: verdict.cause, endedAt: now,
+                                             directions: verdict.directions, call: verdict.call, dtmf: verdict.dtmf))
+            decided.append((run, verdict))
+            finishing.insert(id)
         }
-        let completion = RunCompletion(runID: id, status: verdict.status, cause: verdict.cause, endedAt: now,
-                                       directions: verdict.directions, call: verdict.call, dtmf: verdict.dtmf)
+        await markRunning(started, at: now)
+        guard !completions.isEmpty else { return }
+        let missing: Set<String>
         do {
-            try await storage.finishRun(completion)
+            missing = Set(try await storage.finishRuns(completions))
         } catch {
             // Kept open: the next sweep tries again.
-            logger.error("could not finish a run", metadata: ["run": .string(id), "error": .string("\(error)")])
+            for c in completions { finishing.remove(c.runID) }
+            logger.error("could not finish runs", metadata: ["runs": .stringConvertible(completions.count), "error": .string("\(error)")])
             return
         }
-        runs[id] = nil
-        assignments[id] = nil
-        // Participants still holding an assignment of a run decided without them are told, if
-        // it has not started: a call in progress goes on, and its result (stored when it comes)
-        // keeps the evidence of what the survivor saw.
-        if verdict.status == .notRun || verdict.status == .failed, now < run.startAt {
-            for p in run.participants where run.results[p.agentID] == nil {
-                pendingSends.removeAll { $0.assignment.runID == id }
-                await hub.send(.cancel(RunCancel(runID: id, reason: verdict.cause?.code ?? "run_decided")), to: p.agentID)
+        var changed: [String] = []
+        for (run, verdict) in decided {
+            let id = run.id
+            finishing.remove(id)
+            // Results that came in while the verdict was written: judged again, from storage.
+            if let current = runs.removeValue(forKey: id), current.results.count != run.results.count, !missing.contains(id) {
+                changed.append(id)
             }
+            assignments[id] = nil
+            if missing.contains(id) {
+                logger.error("a run to finish is not in storage (pruned?); no longer tracked", metadata: ["run": .string(id)])
+                continue
+            }
+            // Participants still holding an assignment of a run decided without them are told, if
+            // it has not started: a call in progress goes on, and its result (stored when it comes)
+            // keeps the evidence of what the survivor saw.
+            if verdict.status == .notRun || verdict.status == .failed, now < run.startAt {
+                let unreported = run.participants.filter { run.results[$0.agentID] == nil }
+                if !unreported.isEmpty {
+                    pendingSends.removeAll { $0.assignment.runID == id }
+                    let cancel = OrganizerMessage.cancel(RunCancel(runID: id, reason: verdict.cause?.code ?? "run_decided"))
+                    await hub.send(unreported.map { (agentID: $0.agentID, message: cancel) })
+                }
+            }
+            logger.info("run finished", metadata: [
+                "run": .string(id), "suite": .string(run.suite), "status": .string(verdict.status.rawValue),
+                "cause": .string(verdict.cause?.code ?? "-"),
+            ])
         }
-        logger.info("run finished", metadata: [
-            "run": .string(id), "suite": .string(run.suite), "status": .string(verdict.status.rawValue),
-            "cause": .string(verdict.cause?.code ?? "-"),
-        ])
+        if !changed.isEmpty { await judgeAgain(changed, now: now) }
     }
 
     // MARK: sending
@@ -253,17 +297,15 @@ actor RunCoordinator {
     /// Sends due assignments, sleeping until the next one; returns when none are left.
     private func sendDue() async {
         while !Task.isCancelled {
-            let now = Date()
-            while let first = pendingSends.first, first.at <= now {
-                pendingSends.removeFirst()
-                guard runs[first.assignment.runID] != nil else { continue }
-                let delivered = await hub.send(.assign(first.assignment), to: first.agentID)
-                if !delivered {
+            let due = pendingSends.popDue(Date()).filter { runs[$0.assignment.runID] != nil }
+            if !due.isEmpty {
+                let undelivered = await hub.send(due.map { (agentID: $0.agentID, message: .assign($0.assignment)) })
+                for i in undelivered {
                     logger.notice("assignment not delivered: agent not connected",
-                                  metadata: ["run": .string(first.assignment.runID), "agent": .string(first.agentID)])
+                                  metadata: ["run": .string(due[i].assignment.runID), "agent": .string(due[i].agentID)])
                 }
             }
-            guard let next = pendingSends.first else { return }
+            guard let next = pendingSends.next else { return }
             let wait = max(0.001, next.at.timeIntervalSince(Date()))
             do {
                 try await Task.sleep(for: .seconds(wait))
@@ -278,5 +320,59 @@ actor RunCoordinator {
         sendTask?.cancel()
         sendTask = nil
         pendingSends.removeAll()
+    }
+}
+
+/// Assignments waiting for their send time, earliest first (equal times in the order given).
+/// Taking the due ones moves an index instead of the elements; the consumed prefix is dropped
+/// once it is half the storage.
+struct SendQueue {
+    private var items: [ScheduledSend] = []
+    private var head = 0
+
+    /// The sends not taken yet, in order.
+    var pending: ArraySlice<ScheduledSend> { items[head...] }
+    var next: ScheduledSend? { head < items.count ? items[head] : nil }
+
+    mutating func insert(_ sends: [ScheduledSend]) {
+        guard !sends.isEmpty else { return }
+        let sorted = sends.sorted { $0.at < $1.at }
+        let inOrder = items[head...].last.map { $0.at <= sorted[0].at } ?? true
+        items.append(contentsOf: sorted)
+        if !inOrder {
+            compact()
+            items.sort { $0.at < $1.at }
+        }
+    }
+
+    /// Takes the sends due at `now`.
+    mutating func popDue(_ now: Date) -> [ScheduledSend] {
+        var end = head
+        while end < items.count, items[end].at <= now { end += 1 }
+        let due = Array(items[head..<end])
+        head = end
+        if head == items.count {
+            items.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 256, head * 2 >= items.count {
+            compact()
+        }
+        return due
+    }
+
+    mutating func removeAll(where shouldRemove: (ScheduledSend) -> Bool) {
+        compact()
+        items.removeAll(where: shouldRemove)
+    }
+
+    mutating func removeAll() {
+        items.removeAll()
+        head = 0
+    }
+
+    private mutating func compact() {
+        guard head > 0 else { return }
+        items.removeFirst(head)
+        head = 0
     }
 }

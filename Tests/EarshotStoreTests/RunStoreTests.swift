@@ -84,6 +84,43 @@ import Testing
         #expect(try await store.run("run-1")?.run.lossPctMax == 0)
     }
 
+    @Test func finishAndMarkRunningInBatches() async throws {
+        let store = try await storeWithAgents()
+        try await store.createRuns([p2pRun("run-1", caller: "a1", callee: "a2"), p2pRun("run-2", caller: "a2", callee: "a3"),
+                                    p2pRun("run-3", caller: "a3", callee: "a1")])
+        try await store.markRunning(ids: ["run-1", "ghost", "run-2"], at: at(2))
+        var open = try await store.openRuns()
+        #expect(open.map(\.summary.id) == ["run-1", "run-2", "run-3"])
+        #expect(open.map(\.summary.status) == [.running, .running, .scheduled])
+
+        let evidence = Evidence(ladder: [], notes: ["kept when failed"])
+        #expect(try await store.ingest([result("run-1", "a1", evidence: evidence), result("run-2", "a2", evidence: evidence)],
+                                       receivedAt: at(10)) == [.stored, .stored])
+        let directions = [stream("a1", "a2", mos: 4.3, loss: 0.4), stream("a2", "a1", mos: 3.9, loss: 2.5)]
+        let missing = try await store.finishRuns([
+            RunCompletion(runID: "run-1", status: .passed, cause: nil, endedAt: at(20), directions: directions),
+            RunCompletion(runID: "ghost", status: .passed, cause: nil, endedAt: at(20)),
+            RunCompletion(runID: "run-2", status: .failed, cause: RunCause(code: "timeout", agentID: "a3"), endedAt: at(21)),
+        ])
+        #expect(missing == ["ghost"])
+        #expect(try await store.finishRuns([]) == [])
+        open = try await store.openRuns()
+        #expect(open.map(\.summary.id) == ["run-3"])
+
+        let one = try #require(try await store.run("run-1"))
+        #expect(one.run.status == .passed)
+        #expect(one.run.endedAt == at(20))
+        #expect(one.run.mosMin == 3.9)
+        #expect(one.run.lossPctMax == 2.5)
+        #expect(one.directions == directions)
+        #expect(one.evidence == [:])
+        let two = try #require(try await store.run("run-2"))
+        #expect(two.run.status == .failed)
+        #expect(two.run.cause == RunCause(code: "timeout", agentID: "a3"))
+        #expect(two.run.endedAt == at(21))
+        #expect(two.evidence == ["a2": evidence])
+    }
+
     @Test func unknownRunAndNotParticipant() async throws {
         let store = try await storeWithAgents()
         try await store.createRuns([p2pRun("run-1", caller: "a1", callee: "a2")])
