@@ -161,7 +161,8 @@ actor Scheduler {
                 return true
             }
         }
-        for (unit, cause) in unreachable {
+        /// A unit that cannot run this round: stored as `not_run` with its cause, and listed.
+        func recordNotRun(_ unit: UnitKey, _ cause: RunCause) {
             let built = RunBuilder(spec: spec, unit: unit, startAt: roundStart, agents: byID, hellos: connected,
                                    deadlineMargin: configuration.deadlineMargin.seconds)
             let id = Secrets.identifier(prefix: "run_")
@@ -174,6 +175,7 @@ actor Scheduler {
                                      plannedDurationS: spec.duration.seconds,
                                      participants: built.participants.map { byID[$0.agentID]?.name ?? $0.agentID }))
         }
+        for (unit, cause) in unreachable { recordNotRun(unit, cause) }
         for planned in units {
             let startAt = roundStart.addingTimeInterval(planned.offsetS)
             let built = RunBuilder(spec: spec, unit: planned.unit, startAt: startAt, agents: byID, hellos: connected,
@@ -193,21 +195,10 @@ actor Scheduler {
             }
         }
         for skipped in plan.skipped {
-            let built = RunBuilder(spec: spec, unit: skipped.unit, startAt: roundStart, agents: byID, hellos: connected,
-                                   deadlineMargin: configuration.deadlineMargin.seconds)
-            let id = Secrets.identifier(prefix: "run_")
             let name = byID[skipped.agentID]?.name ?? skipped.agentID
-            let cause = RunCause(code: skipped.reason,
-                                 detail: skipped.reason == "agent_offline" ? "\(name) was offline when the round was planned"
-                                     : "\(name) has no call budget", agentID: skipped.agentID)
-            newRuns.append(NewRun(id: id, suite: spec.name, roundID: roundID, testType: spec.type, status: .notRun,
-                                  cause: cause, plannedAt: now, startAt: roundStart, deadline: roundStart,
-                                  plannedDurationS: spec.duration.seconds, thresholds: spec.thresholds,
-                                  participants: built.participants.map { ($0.agentID, $0.role) }))
-            notRun.append(RunSummary(id: id, suite: spec.name, roundID: roundID, testType: spec.type, status: .notRun,
-                                     cause: cause, plannedAt: now, startAt: roundStart, endedAt: now,
-                                     plannedDurationS: spec.duration.seconds,
-                                     participants: built.participants.map { byID[$0.agentID]?.name ?? $0.agentID }))
+            recordNotRun(skipped.unit, RunCause(code: skipped.reason,
+                                                detail: skipped.reason == "agent_offline" ? "\(name) was offline when the round was planned"
+                                                    : "\(name) has no call budget", agentID: skipped.agentID))
         }
         if !newRuns.isEmpty { try await storage.createRuns(newRuns) }
         await coordinator.track(tracked, sends: sends)
