@@ -68,9 +68,12 @@ import Testing
             }
         }
         let oks = lines.filter { $0 == "200" }.count
-        // Sent at 0, then +100, +200, +400, +400, … ms until 6,400 ms: 17 in all (±1 for a
-        // timer racing the give-up; a late timer can only make it fewer).
-        #expect(oks >= 15 && oks <= 18, "\(lines)")
+        // Sent at 0, then +100, +200, +400, +400, … ms until 6,400 ms: 18 at most. Each
+        // interval starts when the previous timer fired, so lateness adds up while the give-up
+        // is 64·T1 of wall clock: 14 were seen with the unit suite running in parallel. The exact
+        // schedule is checked on the pure retransmitter (SIPTransactionTests); here: the 2xx is
+        // retransmitted many times, then the call ends with BYE.
+        #expect(oks >= 8 && oks <= 18, "\(lines)")
         #expect(lines.contains("BYE"), "the callee ends the session with BYE (§13.3.1.4): \(lines)")
         await agent.shutdown()
         await media.shutdown()
