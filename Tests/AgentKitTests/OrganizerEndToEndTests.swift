@@ -26,34 +26,38 @@ struct OrganizerEndToEndTests {
         let admin = "admin-\(UUID().uuidString)"
         private var starts = 0
 
-        init() throws {
+        init() async throws {
             scratch = try ScratchDirectory(prefix: "agent-e2e")
             try "heartbeat_interval: 1s\noffline_after_missed: 3\ndeadline_margin: 15s\nlog_level: info\n"
                 .write(toFile: scratch.path("organizer.yaml"), atomically: true, encoding: .utf8)
-            (process, port) = try Self.spawn(scratch: scratch, admin: admin, port: 0, start: 1)
+            (process, port) = try await Self.spawn(scratch: scratch, admin: admin, port: 0, start: 1)
             starts = 1
         }
 
         /// Starts the organizer again on the same database and port (after `stop`).
-        func restart() throws {
+        func restart() async throws {
             starts += 1
-            (process, port) = try Self.spawn(scratch: scratch, admin: admin, port: port, start: starts)
+            (process, port) = try await Self.spawn(scratch: scratch, admin: admin, port: port, start: starts)
         }
 
-        private static func spawn(scratch: ScratchDirectory, admin: String, port: Int, start: Int) throws -> (SpawnedProcess, Int) {
+        private static func spawn(scratch: ScratchDirectory, admin: String, port: Int, start: Int) async throws -> (SpawnedProcess, Int) {
             let process = try SpawnedProcess(
                 try binary("earshot-organizer"),
                 ["run", "--config", scratch.path("organizer.yaml"), "--db", scratch.path("earshot.sqlite"),
                  "--listen", "127.0.0.1:\(port)", "--admin-token", admin],
                 outputPath: scratch.path("organizer-\(start).out"), errorPath: scratch.path("organizer-\(start).err"))
             // The log says where it listens ("…address=http://127.0.0.1:PORT").
+            // Polled with Task.sleep: a blocking wait would hold one of Swift Testing's two
+            // cooperative threads while the organizer starts.
             var found: Int?
-            _ = waitUntil(seconds: 60, interval: 0.05) {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while found == nil, !process.hasExited, ContinuousClock.now < deadline {
                 let text = process.errors + process.output
                 if let range = text.range(of: #"http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
                     found = Int(text[range].split(separator: ":").last ?? "")
+                } else {
+                    try await Task.sleep(for: .milliseconds(50))
                 }
-                return found != nil || process.hasExited
             }
             guard let found, !process.hasExited else {
                 throw TestFailure("the organizer did not start: \(process.errors)")
@@ -125,7 +129,7 @@ struct OrganizerEndToEndTests {
     }
 
     @Test func twoAgentsEnrollRunARoundAndAreRevoked() async throws {
-        let organizer = try OrganizerUnderTest()
+        let organizer = try await OrganizerUnderTest()
         defer { organizer.stop() }
         let alpha = try await Agent.start(Self.agentConfiguration(organizer, name: "alpha", token: try await organizer.token(site: "lab"),
                                                                  ports: 27000...27099))
@@ -196,7 +200,7 @@ struct OrganizerEndToEndTests {
     }
 
     @Test func resultsSpooledWhileTheOrganizerIsAwayAreDeliveredOnReconnect() async throws {
-        let organizer = try OrganizerUnderTest()
+        let organizer = try await OrganizerUnderTest()
         defer { organizer.stop() }
         let gamma = try await Agent.start(Self.agentConfiguration(organizer, name: "gamma", token: try await organizer.token(site: "lab"),
                                                                  ports: 27200...27299))
@@ -216,7 +220,7 @@ struct OrganizerEndToEndTests {
         #expect(FileManager.default.fileExists(atPath: organizer.scratch.path("agent-gamma/spool/run-unknown-2.json")))
         // Back on the same port: the agent reconnects (backoff capped at 2 s here), says hello
         // with the same credential, and replays its spool, which the organizer answers.
-        try organizer.restart()
+        try await organizer.restart()
         try await Self.eventually("gamma reconnected") { await gamma.isConnected }
         try await Self.eventually("the spooled result delivered and answered") { gamma.spooled == 0 }
         await gamma.shutdown()
