@@ -96,7 +96,12 @@ let package = Package(
         // The agent↔organizer protocol and the API's resources: versioned Codable values. Pure.
         .target(name: "EarshotWire", swiftSettings: strict),
         // Planner, run merging and classification, report aggregation: values in, values out. Pure.
-        .target(name: "OrganizerCore", dependencies: ["EarshotWire"], swiftSettings: strict),
+        // Alert engine and webhook signing/formats (DESIGN §6) too. Crypto only for HMAC-SHA256.
+        .target(
+            name: "OrganizerCore",
+            dependencies: ["EarshotWire", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         // The storage protocol and its SQLite (GRDB) implementation.
         .target(
             name: "EarshotStore",
@@ -123,6 +128,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict
         ),

@@ -73,6 +73,55 @@ public protocol Storage: Sendable {
     func storedResults(agentID: String, among candidates: [String]) async throws -> [String]
     /// When each unit (suite, caller, callee) last had a final result other than not_run.
     func lastTested(suite: String) async throws -> [UnitKey: Date]
+    /// When each unit (suite, caller, callee) last had a passed or degraded run (coverage_stale).
+    func lastSucceeded(suite: String) async throws -> [UnitKey: Date]
+
+    // MARK: alerts (DESIGN §6, docs/alerts.md)
+    /// The engine's tracks to restore at start (every stored alert key).
+    func alertTracks() async throws -> [AlertTrack]
+    /// One transaction: tracks upserted (by key; the alert row carries the track), keys
+    /// forgotten, transitions appended, and their deliveries queued (the outbox). Either all
+    /// of it is committed or none.
+    func recordAlerts(_ batch: AlertBatch) async throws
+    func alerts(_ query: AlertQuery) async throws -> [AlertInfo]
+    /// With its transitions and their deliveries (newest first), nil when unknown.
+    func alert(_ id: String) async throws -> AlertDetail?
+    /// Rule changes stored through the API, by rule.
+    func alertRulePatches() async throws -> [AlertRuleName: AlertRulePatch]
+    /// Stores (replaces) the API's patch of a rule; nil removes it.
+    func setAlertRulePatch(_ rule: AlertRuleName, _ patch: AlertRulePatch?, at: Date) async throws
+    func addSilence(_ silence: Silence) async throws
+    /// Active at `now`, or all (expired included, newest first) when `now` is nil.
+    func silences(activeAt now: Date?) async throws -> [Silence]
+    /// Ends it at `at`; false when unknown.
+    func expireSilence(id: String, at: Date) async throws -> Bool
+
+    // MARK: webhooks
+    /// A name already taken is `conflict`.
+    func addWebhookEndpoint(_ endpoint: WebhookEndpointRecord) async throws
+    /// With delivery counts, without secrets.
+    func webhookEndpoints() async throws -> [WebhookEndpointRecord]
+    /// By id or name.
+    func webhookEndpoint(_ idOrName: String) async throws -> WebhookEndpointRecord?
+    /// Its pending deliveries become `cancelled`; false when unknown.
+    func deleteWebhookEndpoint(id: String, at: Date) async throws -> Bool
+    /// Disabling cancels its pending deliveries (reason kept as their last error).
+    func setWebhookEndpointEnabled(id: String, enabled: Bool, reason: String?, at: Date) async throws -> WebhookEndpointRecord
+    /// Deliveries not tied to a transition (test events).
+    func enqueueDeliveries(_ deliveries: [NewDelivery]) async throws
+    /// Pending deliveries due at `now` (oldest due first) of enabled endpoints, with what
+    /// sending needs.
+    func dueDeliveries(now: Date, limit: Int) async throws -> [DueDelivery]
+    /// When the next pending delivery is due (nil when none).
+    func nextDeliveryDue() async throws -> Date?
+    /// One transaction: the attempt appended, the delivery's status/next attempt updated, and
+    /// for `.disableEndpoint` the endpoint disabled and its other pending deliveries cancelled.
+    func recordAttempt(deliveryID: String, attempt: DeliveryAttempt, outcome: DeliveryPolicy.Outcome) async throws
+    func deliveries(_ query: DeliveryQuery) async throws -> [WebhookDelivery]
+    /// With every attempt.
+    func delivery(_ id: String) async throws -> WebhookDelivery?
+    /// Makes them pending, due at `at`; returns their ids.
+    func retryDeliveries(_ request: DeliveryRetryRequest, at: Date) async throws -> [String]
 
     // MARK: reports, rollups, retention
     func report(since: Date, until: Date, suite: String?) async throws -> Report
@@ -263,6 +312,119 @@ public struct RunQuery: Sendable, Equatable {
         self.roundID = roundID
         self.since = since
         self.until = until
+        self.limit = limit
+    }
+}
+
+// MARK: alerts and webhooks
+
+/// What one alert evaluation writes (`recordAlerts`).
+public struct AlertBatch: Sendable, Equatable {
+    public var tracks: [AlertTrack]
+    public var removed: [AlertKey]
+    public var transitions: [AlertTransitionInfo]
+    public var deliveries: [NewDelivery]
+
+    public init(tracks: [AlertTrack] = [], removed: [AlertKey] = [], transitions: [AlertTransitionInfo] = [],
+                deliveries: [NewDelivery] = []) {
+        self.tracks = tracks
+        self.removed = removed
+        self.transitions = transitions
+        self.deliveries = deliveries
+    }
+
+    public var isEmpty: Bool { tracks.isEmpty && removed.isEmpty && transitions.isEmpty && deliveries.isEmpty }
+}
+
+public struct AlertQuery: Sendable, Equatable {
+    /// nil: firing and flapping.
+    public var states: [AlertState]?
+    public var rule: AlertRuleName?
+    /// Matches when the alert's scope touches this agent, site, suite or is this key.
+    public var scope: String?
+    public var limit: Int
+
+    public init(states: [AlertState]? = nil, rule: AlertRuleName? = nil, scope: String? = nil, limit: Int = 200) {
+        self.states = states
+        self.rule = rule
+        self.scope = scope
+        self.limit = limit
+    }
+}
+
+/// An endpoint with its secret (for signing). Never serialized to the API with the secret
+/// except in the answer to its creation.
+public struct WebhookEndpointRecord: Sendable, Equatable {
+    public var info: WebhookEndpointInfo
+    public var secret: String
+
+    public init(info: WebhookEndpointInfo, secret: String) {
+        self.info = info
+        self.secret = secret
+    }
+}
+
+public struct NewDelivery: Sendable, Equatable {
+    /// `msg_…`, the `webhook-id`.
+    public var id: String
+    public var endpointID: String
+    public var event: String
+    public var alertID: String?
+    public var transitionID: String?
+    public var payload: RenderedPayload
+    public var createdAt: Date
+    /// Usually `createdAt`.
+    public var dueAt: Date
+
+    public init(id: String, endpointID: String, event: String, alertID: String? = nil, transitionID: String? = nil,
+                payload: RenderedPayload, createdAt: Date, dueAt: Date) {
+        self.id = id
+        self.endpointID = endpointID
+        self.event = event
+        self.alertID = alertID
+        self.transitionID = transitionID
+        self.payload = payload
+        self.createdAt = createdAt
+        self.dueAt = dueAt
+    }
+}
+
+/// A delivery to send now.
+public struct DueDelivery: Sendable, Equatable {
+    public var id: String
+    public var endpointID: String
+    public var url: String
+    public var format: WebhookFormat
+    public var secret: String
+    public var payload: RenderedPayload
+    public var createdAt: Date
+    /// Attempts made so far.
+    public var attempts: Int
+
+    public init(id: String, endpointID: String, url: String, format: WebhookFormat, secret: String, payload: RenderedPayload,
+                createdAt: Date, attempts: Int) {
+        self.id = id
+        self.endpointID = endpointID
+        self.url = url
+        self.format = format
+        self.secret = secret
+        self.payload = payload
+        self.createdAt = createdAt
+        self.attempts = attempts
+    }
+}
+
+public struct DeliveryQuery: Sendable, Equatable {
+    /// Endpoint id or name.
+    public var endpoint: String?
+    public var status: DeliveryStatus?
+    public var alertID: String?
+    public var limit: Int
+
+    public init(endpoint: String? = nil, status: DeliveryStatus? = nil, alertID: String? = nil, limit: Int = 100) {
+        self.endpoint = endpoint
+        self.status = status
+        self.alertID = alertID
         self.limit = limit
     }
 }
