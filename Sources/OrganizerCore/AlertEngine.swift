@@ -325,7 +325,8 @@ public struct AlertEngine: Sendable {
                 let m = AlertMeasurement(metric: "agents_offline", value: Double(offline.count),
                                          threshold: Double(members.count), unit: "agents", detail: detail, at: now)
                 apply(siteRule, .site(site), Observation(all ? .breach : .clear, m), at: now, into: &changes)
-                if tracks[AlertKey(rule: .siteDown, scopeKey: AlertScope.site(site).key)]?.rawFiring == true {
+                // Breaching now (even before fire_after is reached) or still firing by the measurements.
+                if all || tracks[AlertKey(rule: .siteDown, scopeKey: AlertScope.site(site).key)]?.rawFiring == true {
                     siteDown.insert(site)
                 }
             }
@@ -610,9 +611,9 @@ public struct AlertEngine: Sendable {
         switch kind {
         case .pair:
             let caller = ps.first { $0.role == .caller } ?? ps[0]
-            let callee = ps.first { $0.role == .callee } ?? ps.first { $0.role == .bridge }
-                ?? ps.first { $0.agentID != caller.agentID }
-            guard let callee, callee.agentID != caller.agentID else {
+            let others = ps.filter { $0.agentID != caller.agentID }
+            let callee = others.first { $0.role == .callee } ?? others.first { $0.role == .bridge } ?? others.first
+            guard let callee else {
                 return [(.agent(caller.name, site: caller.site), [caller.agentID])]
             }
             return [(.pair(caller.name, callee.name, callerSite: caller.site, calleeSite: callee.site), nil)]
