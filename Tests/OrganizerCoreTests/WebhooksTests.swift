@@ -467,6 +467,29 @@ extension WebhooksTests {
             #expect(try JSON(p.body)["data"]?["transition"]?["measurement"]?["value"] == "NaN")
         }
 
+        /// docs/webhooks.md "A request on the wire": its native body and signature come from here.
+        /// python3 -c 'import hmac,hashlib,base64,sys;b=sys.stdin.buffer.read();print(base64.b64encode(hmac.new(
+        ///   bytes(range(24)),b"msg_2b7c90e4f1a6d3085e9c4b71.1796000001."+b,hashlib.sha256).digest()).decode())' < body
+        @Test func theDocumentedRequestIsReproducible() throws {
+            let at = Date(timeIntervalSince1970: 1_796_000_000.412)
+            let scope = AlertScope.pair("alice", "bob", callerSite: "hq", calleeSite: "branch-2")
+            let m = AlertMeasurement(metric: "mos_cq", value: 3.21, threshold: 3.6, direction: "bob→alice",
+                                     detail: "MOS-CQ 3.21 < 3.60 (bob→alice)", runID: "run_5e0b9d2c7a41f3e8b6d09c12", at: at)
+            let summary = "MOS-CQ 3.21 < 3.60 on alice→bob (2 runs in a row)"
+            let alert = AlertInfo(id: "al_3f9c2a71d04e8b5c61a0f2d7", rule: .mosLow, scope: scope, severity: .warning,
+                                  state: .firing, startedAt: at, updatedAt: at, summary: summary, measurement: m, transitions: 1)
+            let t = AlertTransitionInfo(id: "tr_8d1e4b0a9c3f7e25d6b1a048", alertID: alert.id, rule: .mosLow, scope: scope,
+                                        severity: .warning, from: nil, to: .firing, at: at, summary: summary, measurement: m)
+            let body = WebhookRenderer(baseURL: "http://127.0.0.1:8760").render(t, alert: alert, format: .native,
+                                                                                endpointName: "ops").body
+            #expect(body.count == 1342)
+            #expect(try StandardWebhooks.signature(secret: F.secret, id: "msg_2b7c90e4f1a6d3085e9c4b71", timestamp: 1_796_000_001,
+                                                   body: body) == "v1,oTcogaoJi92rn+alrz8aqhBKt9uTjQffCV6O5sc26h4=")
+            #expect(try JSON(WebhookRenderer(baseURL: "http://127.0.0.1:8760").render(t, alert: alert, format: .alertmanager,
+                                                                                     endpointName: "ops").body)["alerts"]?[0]?["fingerprint"]
+                    == "85da18892926e6cb")
+        }
+
         @Test func linksUseTheBaseWithoutTrailingSlashes() {
             let r = WebhookRenderer(baseURL: "https://earshot.example//")
             #expect(r.base == "https://earshot.example")
