@@ -158,7 +158,10 @@ actor RunCoordinator {
             ])
             return
         }
-        onFinished(finished)
+        // The alert rules see a run again only when its verdict changed (a late result would
+        // otherwise count twice in a streak).
+        let changed = zip(finished, was).filter { $0.0.completion.status != $0.1 }.map(\.0)
+        if !changed.isEmpty { onFinished(changed) }
         for (completion, before) in zip(completions, was) {
             logger.info("late result: run judged again", metadata: [
                 "run": .string(completion.runID), "was": .string(before.rawValue),
