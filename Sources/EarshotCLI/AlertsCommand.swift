@@ -17,7 +17,7 @@ struct AlertsCommand: AsyncParsableCommand {
 
         @OptionGroup var connection: ConnectionOptions
 
-        @Option(help: ArgumentHelp("firing, resolved, flapping or all (default: firing and flapping).", valueName: "state"))
+        @Option(help: ArgumentHelp("firing, resolved, flapping, a list of them (firing,resolved), or all (default: firing and flapping).", valueName: "state"))
         var state: String?
 
         @Option(help: ArgumentHelp("Only alerts of this rule.", valueName: "rule"))
@@ -32,8 +32,9 @@ struct AlertsCommand: AsyncParsableCommand {
         @OptionGroup var output: FormatOption
 
         func query() throws -> AlertListQuery {
-            if let state, state != "all", AlertState(rawValue: state) == nil {
-                throw CommandFailure.usage("--state must be one of firing, resolved, flapping, all, got \(state)")
+            if let state, state != "all",
+               !state.split(separator: ",", omittingEmptySubsequences: false).allSatisfy({ AlertState(rawValue: String($0)) != nil }) {
+                throw CommandFailure.usage("--state must be one of firing, resolved, flapping, all (or a list: firing,resolved), got \(state)")
             }
             if let limit, limit < 1 { throw CommandFailure.usage("--limit must be at least 1, got \(limit)") }
             return AlertListQuery(state: state, rule: try rule.map { try ConsoleArguments.ruleName($0, option: "--rule") },

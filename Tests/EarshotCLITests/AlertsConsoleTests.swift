@@ -36,7 +36,9 @@ import Testing
         #expect(query.queryString == "?state=all&rule=mos_low&scope=pair%3Dalice%3Ebob&limit=5")
         // `earshot alerts` alone is the list.
         #expect(try Self.parse(["alerts"], as: AlertsCommand.List.self).query() == AlertListQuery())
-        Self.usage("--state must be one of firing, resolved, flapping, all, got open") {
+        #expect(try Self.parse(["alerts", "list", "--state", "firing,resolved"], as: AlertsCommand.List.self).query().state
+            == "firing,resolved")
+        Self.usage("--state must be one of firing, resolved, flapping, all (or a list: firing,resolved), got open") {
             _ = try Self.parse(["alerts", "list", "--state", "open"], as: AlertsCommand.List.self).query()
         }
         Self.usage("--rule must be one of agent_offline, test_failed, mos_low, loss_high, jitter_high, rtt_high, registration_failed, session_refresh_failed, coverage_stale, site_down, got mos") {
