@@ -440,14 +440,15 @@ public struct AlertEngine: Sendable {
             let old = t
             let r = rule(key.rule)
             let window = r.flapWindow.seconds
-            if t.state == .flapping, t.flips.last.map({ now.timeIntervalSince($0) > window }) ?? true {
+            t.flips.removeAll { now.timeIntervalSince($0) > window }
+            // Flapping and no raw change left in the window: settle.
+            if t.state == .flapping, t.flips.isEmpty {
                 let to: AlertState = t.rawFiring ? .firing : .resolved
                 var m = t.measurement ?? AlertMeasurement(metric: "status", detail: "", at: now)
                 m.detail = "stable for \(Self.duration(window)): \(m.detail)"
                 m.at = now
                 transition(&t, rule: r, to: to, at: now, measurement: m, streak: nil, into: &changes)
             }
-            t.flips.removeAll { now.timeIntervalSince($0) > window }
             store(old: old, new: t, into: &changes)
         }
         return changes

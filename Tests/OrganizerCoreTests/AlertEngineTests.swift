@@ -438,6 +438,28 @@ import Testing
         #expect(F.moves(e.observeAgents(partly, heartbeatIntervalS: 1, now: F.at(261.5))) == ["agent_offline|agent=b2|nil→firing"])
     }
 
+    @Test func aSiteStillCountingToFireAfterHoldsBackItsAgents() {
+        var site = AlertRule.defaultRule(.siteDown)
+        site.fireAfter = 3
+        var e = F.engine([site])
+        let down = [F.agent("b1", site: "branch", online: false, lastSeen: 90, offlineSince: 100),
+                    F.agent("b2", site: "branch", online: false, lastSeen: 90, offlineSince: 100)]
+        #expect(e.observeAgents(down, heartbeatIntervalS: 1, now: F.at(110)).transitions.isEmpty)
+        #expect(e.observeAgents(down, heartbeatIntervalS: 1, now: F.at(111)).transitions.isEmpty)
+        #expect(F.moves(e.observeAgents(down, heartbeatIntervalS: 1, now: F.at(112))) == ["site_down|site=branch|nil→firing"])
+        #expect(e.tracks.keys.map(\.rule) == [.siteDown])
+    }
+
+    @Test func aHealthyRosterChangesNothingTickAfterTick() {
+        var e = F.engine()
+        for s in stride(from: 100.0, through: 110.0, by: 1) {
+            let roster = [F.agent("h1", site: "hq", lastSeen: s - 0.5), F.agent("h2", site: "hq", lastSeen: s - 0.2),
+                          F.agent("b1", site: "branch", lastSeen: s - 0.7)]
+            #expect(e.observeAgents(roster, heartbeatIntervalS: 1, now: F.at(s)).isEmpty)
+        }
+        #expect(e.tracks.isEmpty)
+    }
+
     @Test func aRevokedAgentResolvesAndDoesNotCountForItsSite() {
         var e = F.engine()
         let h1 = F.agent("h1", site: "hq", lastSeen: 99.9)
