@@ -75,7 +75,8 @@ extension SQLiteStorage {
     public func dueDeliveries(now: Date, limit: Int) async throws -> [DueDelivery] {
         try await read { db in
             try Row.fetchAll(db, sql: """
-                SELECT d.id, d.endpoint_id, d.event, d.body, d.content_type, d.created_at, d.attempt_count, e.url, e.format,
+                SELECT d.id, d.endpoint_id, d.event, d.body, d.content_type,
+                    COALESCE(d.retried_at, d.created_at) AS created_at, d.attempt_count, e.url, e.format,
                     e.secret
                 FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
                 WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND e.enabled = 1 AND e.deleted_at IS NULL
@@ -202,9 +203,10 @@ extension SQLiteStorage {
                 WHERE \(filters.joined(separator: " AND ")) ORDER BY d.created_at, d.rowid
                 """, arguments: arguments)
             let update = try db.cachedStatement(sql: """
-                UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?, delivered_at = NULL WHERE id = ?
+                UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?, delivered_at = NULL, retried_at = ?
+                WHERE id = ?
                 """)
-            for id in ids { try update.execute(arguments: [at.unix, id]) }
+            for id in ids { try update.execute(arguments: [at.unix, at.unix, id]) }
             return ids
         }
     }

@@ -300,7 +300,9 @@ enum Schema {
                 delivered_at REAL,
                 attempt_count INTEGER NOT NULL DEFAULT 0,
                 last_status_code INTEGER,
-                last_error TEXT
+                last_error TEXT,
+                -- a manual retry (earshot webhooks retry) restarts the dead-letter horizon here
+                retried_at REAL
             );
             CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at);
             CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries(endpoint_id, status);

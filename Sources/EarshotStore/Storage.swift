@@ -397,6 +397,8 @@ public struct DueDelivery: Sendable, Equatable {
     public var format: WebhookFormat
     public var secret: String
     public var payload: RenderedPayload
+    /// Where the dead-letter horizon counts from: the delivery's creation, or its last manual
+    /// retry (`retryDeliveries`), so that a retried dead letter gets a whole horizon again.
     public var createdAt: Date
     /// Attempts made so far.
     public var attempts: Int

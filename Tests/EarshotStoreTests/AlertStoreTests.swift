@@ -582,7 +582,11 @@ func storageError(_ body: () async throws -> Void) async -> StorageError? {
         #expect(one.nextAttemptAt == at(100))
         #expect(one.attemptCount == 1)
         #expect(try await store.delivery("msg_4")?.status == .dead)
-        #expect(try await store.dueDeliveries(now: at(100), limit: 10).map(\.id) == ["msg_3", "msg_1", "msg_2"])
+        let due = try await store.dueDeliveries(now: at(100), limit: 10)
+        #expect(due.map(\.id) == ["msg_3", "msg_1", "msg_2"])
+        // The horizon of a retried dead letter counts from the retry; the untouched one from its creation.
+        #expect(due.map(\.createdAt) == [at(3), at(100), at(100)])
+        #expect(one.createdAt == at(1))
 
         // By ids, whatever their status (a delivered one is sent again).
         #expect(try await store.retryDeliveries(DeliveryRetryRequest(ids: ["msg_4", "msg_5", "msg_nope"]), at: at(200))
