@@ -65,6 +65,12 @@ struct ConsoleRender: Sendable {
             "suites     \(info.suites) (\(info.suitesPaused) paused)",
             "runs       \(info.runsInFlight) in flight; last hour: \(Self.statusCounts(info.runsLastHour))",
         ]
+        if let alerts = info.alerts {
+            lines.append("alerts     \(alerts.isEmpty ? "none firing" : Self.statusCounts(alerts))")
+        }
+        if let deliveries = info.deliveries, !deliveries.isEmpty {
+            lines.append("webhooks   deliveries \(Self.statusCounts(deliveries))")
+        }
         if let database = info.database { lines.append("database   \(database)") }
         lines += info.warnings.map { "warning: \($0)" }
         return lines.joined(separator: "\n")

@@ -99,16 +99,23 @@ public struct StatusInfo: Codable, Sendable, Equatable {
     public var runsInFlight: Int
     public var database: String?
     public var warnings: [String]
+    /// Alerts by state now (`firing`, `flapping`); nil from organizers before alerts.
+    public var alerts: [String: Int]?
+    /// Webhook deliveries by status (`pending`, `dead`); nil from organizers before webhooks.
+    public var deliveries: [String: Int]?
 
     enum CodingKeys: String, CodingKey {
         case version, protocolVersion = "protocol_version", startedAt = "started_at", now, agents, suites
         case suitesPaused = "suites_paused", runsLastHour = "runs_last_hour", runsInFlight = "runs_in_flight"
-        case database, warnings
+        case database, warnings, alerts, deliveries
     }
 
     public init(version: String, protocolVersion: Int = WireProtocol.version, startedAt: Date, now: Date,
                 agents: Counts, suites: Int, suitesPaused: Int, runsLastHour: [String: Int], runsInFlight: Int,
-                database: String?, warnings: [String] = []) {
+                database: String?, warnings: [String] = [], alerts: [String: Int]? = nil,
+                deliveries: [String: Int]? = nil) {
+        self.alerts = alerts
+        self.deliveries = deliveries
         self.version = version
         self.protocolVersion = protocolVersion
         self.startedAt = startedAt

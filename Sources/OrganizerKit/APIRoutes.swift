@@ -110,8 +110,27 @@ struct APIRoutes: Sendable {
                           offline: agents.filter { $0.state == .offline || $0.state == .enrolled }.count,
                           revoked: agents.filter { $0.state == .revoked }.count),
             suites: suites.count, suitesPaused: suites.filter(\.spec.paused).count, runsLastHour: byStatus,
-            runsInFlight: await runtime.coordinator.inFlightCount, database: runtime.storage.location, warnings: warnings)
+            runsInFlight: await runtime.coordinator.inFlightCount, database: runtime.storage.location, warnings: warnings,
+            alerts: try await alertCounts(), deliveries: try await deliveryCounts())
         return try jsonResponse(info)
+    }
+
+    /// Active alerts by state.
+    private func alertCounts() async throws -> [String: Int] {
+        var out: [String: Int] = [:]
+        for a in try await runtime.storage.alerts(AlertQuery(limit: 100_000)) { out[a.state.rawValue, default: 0] += 1 }
+        return out
+    }
+
+    /// Pending and dead deliveries over every endpoint.
+    private func deliveryCounts() async throws -> [String: Int] {
+        var out: [String: Int] = [:]
+        for e in try await runtime.storage.webhookEndpoints() {
+            for status in [DeliveryStatus.pending, .dead] {
+                if let n = e.info.deliveries[status.rawValue], n > 0 { out[status.rawValue, default: 0] += n }
+            }
+        }
+        return out
     }
 
     private func createToken(_ request: Request, context: BasicRequestContext) async throws -> Response {

@@ -311,12 +311,15 @@ import Testing
         let info = StatusInfo(version: "0.1.0", startedAt: F.at(-7_380), now: F.now,
                               agents: .init(total: 3, online: 2, offline: 1, revoked: 0), suites: 3, suitesPaused: 1,
                               runsLastHour: ["passed": 6, "failed": 1], runsInFlight: 2, database: "/tmp/earshot.sqlite",
-                              warnings: ["suite mesh: period 5m cannot be met; achievable 7m"])
+                              warnings: ["suite mesh: period 5m cannot be met; achievable 7m"],
+                              alerts: ["firing": 2, "flapping": 1], deliveries: ["pending": 4, "dead": 1])
         #expect(F.render().status(info, organizer: "http://127.0.0.1:8760") == """
             organizer  http://127.0.0.1:8760 — earshot 0.1.0, protocol 1, up 2h3m
             agents     3 total: 2 online, 1 offline, 0 revoked
             suites     3 (1 paused)
             runs       2 in flight; last hour: 6 passed, 1 failed
+            alerts     2 firing, 1 flapping
+            webhooks   deliveries 1 dead, 4 pending
             database   /tmp/earshot.sqlite
             warning: suite mesh: period 5m cannot be met; achievable 7m
             """)
