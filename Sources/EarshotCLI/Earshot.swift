@@ -9,7 +9,7 @@ public struct Earshot: AsyncParsableCommand {
         abstract: "Synthetic deployment validation for voice networks.",
         discussion: """
             Operating an organizer (--organizer URL / EARSHOT_ORGANIZER, --token / EARSHOT_TOKEN): \
-            status, agents, suites, runs, report, validate. A whole system on loopback in one command: demo.
+            status, agents, suites, runs, report, alerts, webhooks, validate. A whole system on loopback in one command: demo.
 
             Stand-alone tools: score a call with the ITU-T G.107 E-model (mos), parse a SIP \
             message (sip parse), analyse RTP streams in a capture (pcap analyze), place one test \
@@ -28,6 +28,7 @@ public struct Earshot: AsyncParsableCommand {
             SuitesCommand.self,
             RunsCommand.self,
             ReportCommand.self,
+            AlertsCommand.self, WebhooksCommand.self,
             ValidateCommand.self,
             DemoCommand.self,
         ]

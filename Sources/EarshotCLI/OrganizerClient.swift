@@ -134,6 +134,56 @@ final class OrganizerClient: Sendable {
         return try await get("/v1/report" + Self.query(items))
     }
 
+    // MARK: alerts and webhooks (EarshotWire/Alerts.swift)
+
+    func alerts(_ query: AlertListQuery) async throws -> [AlertInfo] { try await get("/v1/alerts" + query.queryString) }
+    func alert(_ id: String) async throws -> AlertDetail { try await get("/v1/alerts/\(Self.segment(id))") }
+    func alertRules() async throws -> [AlertRule] { try await get("/v1/alert-rules") }
+
+    func setAlertRule(_ name: AlertRuleName, _ patch: AlertRulePatch) async throws -> AlertRule {
+        try await send(.PUT, "/v1/alert-rules/\(name.rawValue)", body: patch)
+    }
+
+    func resetAlertRule(_ name: AlertRuleName) async throws -> AlertRule {
+        try await send(.DELETE, "/v1/alert-rules/\(name.rawValue)", body: Optional<String>.none)
+    }
+
+    func silences(all: Bool) async throws -> [Silence] { try await get("/v1/silences" + (all ? "?all=true" : "")) }
+    func silence(_ request: SilenceRequest) async throws -> Silence { try await send(.POST, "/v1/silences", body: request) }
+
+    func unsilence(_ id: String) async throws {
+        _ = try await request(.DELETE, "/v1/silences/\(Self.segment(id))", body: nil)
+    }
+
+    func webhooks() async throws -> [WebhookEndpointInfo] { try await get("/v1/webhooks") }
+    func webhook(_ reference: String) async throws -> WebhookEndpointInfo { try await get("/v1/webhooks/\(Self.segment(reference))") }
+
+    func addWebhook(_ request: WebhookEndpointRequest) async throws -> WebhookEndpointInfo {
+        try await send(.POST, "/v1/webhooks", body: request)
+    }
+
+    func deleteWebhook(_ reference: String) async throws {
+        _ = try await request(.DELETE, "/v1/webhooks/\(Self.segment(reference))", body: nil)
+    }
+
+    func enableWebhook(_ reference: String) async throws -> WebhookEndpointInfo {
+        try await send(.POST, "/v1/webhooks/\(Self.segment(reference))/enable", body: Optional<String>.none)
+    }
+
+    func testWebhook(_ reference: String) async throws -> WebhookDelivery {
+        try await send(.POST, "/v1/webhooks/\(Self.segment(reference))/test", body: Optional<String>.none)
+    }
+
+    func deliveries(_ query: DeliveryListQuery) async throws -> [WebhookDelivery] {
+        try await get("/v1/deliveries" + query.queryString)
+    }
+
+    func delivery(_ id: String) async throws -> WebhookDelivery { try await get("/v1/deliveries/\(Self.segment(id))") }
+
+    func retryDeliveries(_ request: DeliveryRetryRequest) async throws -> DeliveryRetryResult {
+        try await send(.POST, "/v1/deliveries/retry", body: request)
+    }
+
     // MARK: plumbing
 
     private func get<T: Decodable>(_ path: String) async throws -> T {
@@ -255,6 +305,42 @@ struct RunQuery: Sendable, Equatable {
         if let since { items.append(("since", WireJSON.formatDate(since))) }
         if let until { items.append(("until", WireJSON.formatDate(until))) }
         if let round { items.append(("round", round)) }
+        if let limit { items.append(("limit", String(limit))) }
+        return OrganizerClient.query(items)
+    }
+}
+
+/// The filters of GET /v1/alerts (the organizer's default: firing and flapping).
+struct AlertListQuery: Sendable, Equatable {
+    /// `firing`, `resolved`, `flapping` or `all`.
+    var state: String?
+    var rule: AlertRuleName?
+    /// A scope key (`pair=alice>bob`) or a part of one (`alice`).
+    var scope: String?
+    var limit: Int?
+
+    var queryString: String {
+        var items: [(String, String)] = []
+        if let state { items.append(("state", state)) }
+        if let rule { items.append(("rule", rule.rawValue)) }
+        if let scope { items.append(("scope", scope)) }
+        if let limit { items.append(("limit", String(limit))) }
+        return OrganizerClient.query(items)
+    }
+}
+
+/// The filters of GET /v1/deliveries.
+struct DeliveryListQuery: Sendable, Equatable {
+    var endpoint: String?
+    var status: DeliveryStatus?
+    var alert: String?
+    var limit: Int?
+
+    var queryString: String {
+        var items: [(String, String)] = []
+        if let endpoint { items.append(("endpoint", endpoint)) }
+        if let status { items.append(("status", status.rawValue)) }
+        if let alert { items.append(("alert", alert)) }
         if let limit { items.append(("limit", String(limit))) }
         return OrganizerClient.query(items)
     }

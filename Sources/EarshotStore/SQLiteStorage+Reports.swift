@@ -103,7 +103,8 @@ extension SQLiteStorage {
 
     /// Deletes finished runs that ended before the start of the hour holding `before`, after
     /// folding any not yet folded; their participants, metrics and evidence go with them
-    /// (foreign keys cascade). Rollups stay. Returns the number of runs deleted.
+    /// (foreign keys cascade). Rollups stay. Finished webhook deliveries and the transitions
+    /// of resolved alerts before it go too (`pruneAlerts`). Returns the number of runs deleted.
     public func prune(rawBefore before: Date) async throws -> Int {
         try await write { db in
             let cutoff = Self.floor(before.unix, to: 3600)
@@ -112,6 +113,7 @@ extension SQLiteStorage {
             try db.execute(sql: "DELETE FROM runs WHERE ended_at < ? AND status IN \(Self.finalStatuses)", arguments: [cutoff])
             let deleted = db.changesCount
             try db.execute(sql: "DELETE FROM rounds WHERE NOT EXISTS (SELECT 1 FROM runs WHERE runs.round_id = rounds.id)")
+            try Self.pruneAlerts(db, before: cutoff)
             if cutoff > (try Self.rawKeptFrom(db)) {
                 try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('raw_kept_from', ?)", arguments: [String(cutoff)])
             }

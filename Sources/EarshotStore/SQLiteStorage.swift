@@ -161,7 +161,7 @@ public final class SQLiteStorage: Storage {
 }
 
 extension Schema {
-    static var latest: String { "v1" }
+    static var latest: String { "v2" }
 }
 
 // MARK: - column helpers

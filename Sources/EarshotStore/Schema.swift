@@ -6,6 +6,7 @@ enum Schema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1", migrate: v1)
+        migrator.registerMigration("v2", migrate: v2)
         return migrator
     }
 
@@ -207,5 +208,117 @@ enum Schema {
                 CREATE INDEX \(table)_bucket ON \(table)(bucket_start);
                 """)
         }
+    }
+    /// Issue 5: alerts (one row per alert key, carrying the engine's track), their transitions,
+    /// rule patches stored through the API, silences, webhook endpoints and the delivery outbox
+    /// with its attempts.
+    private static func v2(_ db: Database) throws {
+        try db.execute(sql: """
+            -- One row per alert: the engine's track (JSON) plus the columns queries need. A key
+            -- the engine forgot keeps its row (and history) when it ever fired, with
+            -- engine_active = 0; only one active row per (rule, scope_key).
+            CREATE TABLE alerts (
+                id TEXT PRIMARY KEY NOT NULL,
+                rule TEXT NOT NULL,
+                scope_key TEXT NOT NULL,
+                scope TEXT NOT NULL,
+                severity TEXT NOT NULL,
+                -- NULL until it first fires (a streak in progress).
+                state TEXT,
+                started_at REAL,
+                updated_at REAL NOT NULL,
+                resolved_at REAL,
+                summary TEXT NOT NULL,
+                measurement TEXT,
+                transitions INTEGER NOT NULL DEFAULT 0,
+                track TEXT NOT NULL,
+                engine_active INTEGER NOT NULL DEFAULT 1
+            );
+            CREATE UNIQUE INDEX alerts_active_key ON alerts(rule, scope_key) WHERE engine_active = 1;
+            CREATE INDEX alerts_state ON alerts(state, updated_at);
+
+            CREATE TABLE alert_transitions (
+                id TEXT PRIMARY KEY NOT NULL,
+                alert_id TEXT NOT NULL REFERENCES alerts(id),
+                rule TEXT NOT NULL,
+                scope TEXT NOT NULL,
+                severity TEXT NOT NULL,
+                at REAL NOT NULL,
+                from_state TEXT,
+                to_state TEXT NOT NULL,
+                summary TEXT NOT NULL,
+                measurement TEXT,
+                silenced INTEGER NOT NULL DEFAULT 0
+            );
+            CREATE INDEX alert_transitions_alert ON alert_transitions(alert_id, at);
+            CREATE INDEX alert_transitions_at ON alert_transitions(at);
+
+            CREATE TABLE alert_rule_patches (
+                rule TEXT PRIMARY KEY NOT NULL,
+                patch TEXT NOT NULL,
+                updated_at REAL NOT NULL
+            ) WITHOUT ROWID;
+
+            CREATE TABLE silences (
+                id TEXT PRIMARY KEY NOT NULL,
+                matchers TEXT NOT NULL,
+                comment TEXT,
+                created_at REAL NOT NULL,
+                ends_at REAL NOT NULL
+            );
+            CREATE INDEX silences_ends ON silences(ends_at);
+
+            -- A deleted endpoint keeps its row (deleted_at) so that its deliveries keep their
+            -- history; its name can be used again.
+            CREATE TABLE webhook_endpoints (
+                id TEXT PRIMARY KEY NOT NULL,
+                name TEXT NOT NULL,
+                url TEXT NOT NULL,
+                format TEXT NOT NULL,
+                secret TEXT NOT NULL,
+                rules TEXT,
+                min_severity TEXT,
+                enabled INTEGER NOT NULL DEFAULT 1,
+                disabled_reason TEXT,
+                created_at REAL NOT NULL,
+                deleted_at REAL
+            );
+            CREATE UNIQUE INDEX webhook_endpoints_live_name ON webhook_endpoints(name) WHERE deleted_at IS NULL;
+
+            -- The outbox: written in the same transaction as the transition it announces.
+            CREATE TABLE webhook_deliveries (
+                id TEXT PRIMARY KEY NOT NULL,
+                endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints(id),
+                event TEXT NOT NULL,
+                alert_id TEXT REFERENCES alerts(id),
+                transition_id TEXT REFERENCES alert_transitions(id),
+                body BLOB NOT NULL,
+                content_type TEXT NOT NULL,
+                status TEXT NOT NULL,
+                created_at REAL NOT NULL,
+                next_attempt_at REAL,
+                delivered_at REAL,
+                attempt_count INTEGER NOT NULL DEFAULT 0,
+                last_status_code INTEGER,
+                last_error TEXT
+            );
+            CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at);
+            CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries(endpoint_id, status);
+            CREATE INDEX webhook_deliveries_alert ON webhook_deliveries(alert_id);
+            CREATE INDEX webhook_deliveries_transition ON webhook_deliveries(transition_id);
+            CREATE INDEX webhook_deliveries_created ON webhook_deliveries(created_at);
+
+            CREATE TABLE delivery_attempts (
+                id INTEGER PRIMARY KEY,
+                delivery_id TEXT NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,
+                number INTEGER NOT NULL,
+                at REAL NOT NULL,
+                status_code INTEGER,
+                error TEXT,
+                duration_ms REAL NOT NULL,
+                retry_after_s REAL
+            );
+            CREATE INDEX delivery_attempts_delivery ON delivery_attempts(delivery_id, id);
+            """)
     }
 }

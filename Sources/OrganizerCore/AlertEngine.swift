@@ -248,10 +248,18 @@ public struct AlertChanges: Sendable, Equatable {
 /// * run rules: see `AlertRuleName`; a not_run run is no observation; a run without the
 ///   metric (no media) is no observation for the value rules.
 /// * coverage_stale: breaches when now − max(last success, expected since) > k × interval.
+///
+/// docs/alerts.md describes every rule, the hysteresis and the flapping state.
 public struct AlertEngine: Sendable {
     public private(set) var rules: [AlertRuleName: AlertRule]
     public private(set) var tracks: [AlertKey: AlertTrack]
     private let makeID: @Sendable (String) -> String
+
+    /// After a `site_down` resolves, the agents of the site that were offline with it get this
+    /// long (plus one heartbeat interval) to come back before their own `agent_offline` may
+    /// fire: agents reconnect with a jittered backoff capped at 60 s (docs/agent.md), so a site
+    /// that comes back does not raise one alert per agent still on its way.
+    public static let siteRecoveryGraceS: Double = 60
 
     /// `makeID("al_")` names a new alert.
     public init(rules: [AlertRule], tracks: [AlertTrack], makeID: @escaping @Sendable (String) -> String) {
@@ -263,31 +271,514 @@ public struct AlertEngine: Sendable {
         self.makeID = makeID
     }
 
-    /// New rules (a disabled rule's firing alerts resolve: "rule disabled").
+    /// The effective rule of a name.
+    public func rule(_ name: AlertRuleName) -> AlertRule { rules[name] ?? AlertRule.defaultRule(name) }
+
+    /// The alerts that fired at least once, in key order.
+    public var alerts: [AlertTrack] { tracks.values.filter { $0.state != nil }.sorted { $0.key < $1.key } }
+
+    /// New rules (a disabled rule's firing alerts resolve: "rule disabled"). A rule whose scope
+    /// changed resolves its alerts of the old scope kind; a new severity is carried to the
+    /// rule's alerts at once.
     public mutating func setRules(_ rules: [AlertRule], now: Date) -> AlertChanges {
-        for r in rules { self.rules[r.name] = r }
-        return AlertChanges()
+        var changes = AlertChanges()
+        for r in rules {
+            self.rules[r.name] = r
+            for key in tracks.keys.sorted() where key.rule == r.name {
+                guard var t = tracks[key] else { continue }
+                if !r.enabled {
+                    forceResolve(key, reason: "rule disabled", at: now, into: &changes)
+                } else if !Self.scopeFits(t.scope.kind, rule: r) {
+                    forceResolve(key, reason: "rule scope changed to \(r.scope.rawValue)", at: now, into: &changes)
+                } else if t.severity != r.severity {
+                    let old = t
+                    t.severity = r.severity
+                    store(old: old, new: t, into: &changes)
+                }
+            }
+        }
+        return changes
     }
 
     /// The roster now (every tick): agent_offline and site_down.
     public mutating func observeAgents(_ agents: [AgentSnapshot], heartbeatIntervalS: Double, now: Date) -> AlertChanges {
-        AlertChanges()
+        var changes = AlertChanges()
+        let live = agents.filter { !$0.revoked }
+        let liveNames = Set(live.map(\.name))
+        var bySite: [String: [AgentSnapshot]] = [:]
+        for a in live { bySite[a.site, default: []].append(a) }
+
+        // site_down first: its state (after this call) decides whether agent_offline may fire.
+        let siteRule = rule(.siteDown)
+        let minAgents = siteRule.minAgents ?? 2
+        var siteDown = Set<String>()
+        var siteEligible = Set<String>()
+        if siteRule.enabled {
+            for (site, members) in bySite.sorted(by: { $0.key < $1.key }) where members.count >= minAgents {
+                siteEligible.insert(site)
+                let offline = members.filter { !$0.online }
+                let names = offline.map(\.name).joined(separator: ", ")
+                let all = offline.count == members.count
+                let detail = all ? "all \(members.count) agents offline: \(names)"
+                    : "\(members.count - offline.count) of \(members.count) agents online"
+                        + (offline.isEmpty ? "" : " (offline: \(names))")
+                let m = AlertMeasurement(metric: "agents_offline", value: Double(offline.count),
+                                         threshold: Double(members.count), unit: "agents", detail: detail, at: now)
+                apply(siteRule, .site(site), Observation(all ? .breach : .clear, m), at: now, into: &changes)
+                // Breaching now (even before fire_after is reached) or still firing by the measurements.
+                if all || tracks[AlertKey(rule: .siteDown, scopeKey: AlertScope.site(site).key)]?.rawFiring == true {
+                    siteDown.insert(site)
+                }
+            }
+            // Sites that can no longer be down (too few agents, or none left) resolve.
+            for key in tracks.keys.sorted() where key.rule == .siteDown {
+                guard let site = tracks[key]?.scope.site, !siteEligible.contains(site) else { continue }
+                forceResolve(key, reason: "site \(site) has fewer than \(minAgents) agents", at: now, into: &changes)
+            }
+        }
+
+        let offlineRule = rule(.agentOffline)
+        guard offlineRule.enabled else { return changes }
+        for a in live {
+            let scope = AlertScope.agent(a.name, site: a.site)
+            if a.online {
+                let m = AlertMeasurement(metric: "offline_s", unit: "s", detail: "online again", at: now)
+                apply(offlineRule, scope, Observation(.clear, m), at: now, into: &changes)
+                continue
+            }
+            if siteDown.contains(a.site) { continue }  // the site's alert speaks for it
+            if siteEligible.contains(a.site),
+               waitsForSite(a, siblings: bySite[a.site] ?? [], heartbeatIntervalS: heartbeatIntervalS, now: now) {
+                continue
+            }
+            let offlineS = a.offlineSince.map { max(0, now.timeIntervalSince($0)) }
+            let m = AlertMeasurement(metric: "offline_s", value: offlineS, unit: "s",
+                                     detail: "offline: \(a.offlineReason ?? "no heartbeat")", at: now)
+            apply(offlineRule, scope, Observation(.breach, m), at: now, into: &changes)
+        }
+        // Revoked or deleted agents are not watched any more.
+        for key in tracks.keys.sorted() where key.rule == .agentOffline {
+            guard let name = tracks[key]?.scope.agent, !liveNames.contains(name) else { continue }
+            let revoked = agents.contains { $0.name == name && $0.revoked }
+            forceResolve(key, reason: revoked ? "agent revoked" : "agent removed", at: now, into: &changes)
+        }
+        return changes
     }
 
     /// A run's verdict: test_failed, mos_low, loss_high, jitter_high, rtt_high, registration_failed,
     /// session_refresh_failed.
     public mutating func observeRun(_ run: RunObservation) -> AlertChanges {
-        AlertChanges()
+        var changes = AlertChanges()
+        guard run.status.isFinal, run.status != .notRun, !run.participants.isEmpty else { return changes }
+        let at = run.endedAt
+        for name in [AlertRuleName.testFailed, .mosLow, .lossHigh, .jitterHigh, .rttHigh, .sessionRefreshFailed] {
+            let r = rule(name)
+            guard r.enabled, r.suites.map({ $0.contains(run.suite) }) ?? true else { continue }
+            for (scope, members) in Self.runScopes(run, kind: r.scope) {
+                let obs: Observation?
+                switch name {
+                case .testFailed: obs = Self.failedObservation(run)
+                case .sessionRefreshFailed: obs = Self.sessionObservation(run)
+                default:
+                    let dirs = members.map { ids in run.directions.filter { ids.contains($0.from) || ids.contains($0.to) } }
+                    obs = Self.valueObservation(r, directions: dirs ?? run.directions, run: run)
+                }
+                if let obs { apply(r, scope, obs, at: at, unit: "runs", into: &changes) }
+            }
+        }
+        let reg = rule(.registrationFailed)
+        if reg.enabled, reg.suites.map({ $0.contains(run.suite) }) ?? true {
+            for (p, obs) in Self.registrationObservations(run) {
+                apply(reg, .agent(p.name, site: p.site), obs, at: at, unit: "runs", into: &changes)
+            }
+        }
+        return changes
     }
 
-    /// Coverage of the suites (and pairs) now: coverage_stale.
+    /// Coverage of the suites (and pairs) now: coverage_stale. The list is the whole picture:
+    /// an alert whose suite or pair is not in it any more (deleted, paused) resolves. A rule
+    /// scoped `suite` looks at the observations without a pair, one scoped `pair` at those with.
     public mutating func observeCoverage(_ coverage: [CoverageObservation], now: Date) -> AlertChanges {
-        AlertChanges()
+        var changes = AlertChanges()
+        let r = rule(.coverageStale)
+        guard r.enabled else { return changes }
+        var seen = Set<AlertKey>()
+        let k = Double(r.staleIntervals ?? 3)
+        for c in coverage {
+            if let suites = r.suites, !suites.contains(c.suite) { continue }
+            let scope: AlertScope
+            if let caller = c.caller, let callee = c.callee {
+                guard r.scope == .pair else { continue }
+                scope = .pair(caller.name, callee.name, callerSite: caller.site, calleeSite: callee.site)
+            } else {
+                guard r.scope != .pair else { continue }
+                scope = .suite(c.suite)
+            }
+            seen.insert(AlertKey(rule: .coverageStale, scopeKey: scope.key))
+            let since = max(c.lastSuccessAt ?? c.expectedSince, c.expectedSince)
+            let age = now.timeIntervalSince(since)
+            let limit = k * c.intervalS
+            let stale = age > limit
+            let what = c.lastSuccessAt.map { $0 >= c.expectedSince ? "last success \(Self.duration(age)) ago" : "no success since expected \(Self.duration(age)) ago" }
+                ?? "no success yet, expected for \(Self.duration(age))"
+            let detail = "\(what) \(stale ? ">" : "≤") \(Self.number(k)) × \(Self.duration(c.intervalS)) interval (suite \(c.suite))"
+            let m = AlertMeasurement(metric: "since_success_s", value: age, threshold: limit, unit: "s", detail: detail, at: now)
+            apply(r, scope, Observation(stale ? .breach : .clear, m), at: now, into: &changes)
+        }
+        for key in tracks.keys.sorted() where key.rule == .coverageStale && !seen.contains(key) {
+            forceResolve(key, reason: "no longer expected to run (suite deleted or paused)", at: now, into: &changes)
+        }
+        return changes
     }
 
     /// Time passing: flapping alerts quiet for their window settle (to firing or resolved);
     /// flips older than the window are dropped.
     public mutating func tick(now: Date) -> AlertChanges {
-        AlertChanges()
+        var changes = AlertChanges()
+        for key in tracks.keys.sorted() {
+            guard var t = tracks[key] else { continue }
+            let old = t
+            let r = rule(key.rule)
+            let window = r.flapWindow.seconds
+            t.flips.removeAll { now.timeIntervalSince($0) > window }
+            // Flapping and no raw change left in the window: settle.
+            if t.state == .flapping, t.flips.isEmpty {
+                let to: AlertState = t.rawFiring ? .firing : .resolved
+                var m = t.measurement ?? AlertMeasurement(metric: "status", detail: "", at: now)
+                m.detail = "stable for \(Self.duration(window)): \(m.detail)"
+                m.at = now
+                transition(&t, rule: r, to: to, at: now, measurement: m, streak: nil, into: &changes)
+            }
+            store(old: old, new: t, into: &changes)
+        }
+        return changes
+    }
+
+    // MARK: - the state machine
+
+    enum Verdict: Sendable { case breach, clear, band }
+
+    struct Observation: Sendable {
+        var verdict: Verdict
+        var measurement: AlertMeasurement
+
+        init(_ verdict: Verdict, _ measurement: AlertMeasurement) {
+            self.verdict = verdict
+            self.measurement = measurement
+        }
+    }
+
+    /// One observation of one key: streaks (hysteresis), the raw state, flips and transitions.
+    private mutating func apply(_ r: AlertRule, _ scope: AlertScope, _ obs: Observation, at now: Date,
+                                unit: String? = nil, into changes: inout AlertChanges) {
+        let key = AlertKey(rule: r.name, scopeKey: scope.key)
+        let old = tracks[key]
+        if old == nil, obs.verdict != .breach { return }  // nothing to remember
+        var t = old ?? AlertTrack(alertID: makeID("al_"), rule: r.name, scope: scope, severity: r.severity, updatedAt: now)
+        t.scope = scope
+        // Streaks are capped at their counts: further observations of the same kind change nothing.
+        switch obs.verdict {
+        case .breach:
+            t.breaches = min(t.breaches + 1, max(r.fireAfter, 1))
+            t.clears = 0
+        case .clear:
+            t.clears = min(t.clears + 1, max(r.clearAfter, 1))
+            t.breaches = 0
+        case .band:
+            t.breaches = 0
+            t.clears = 0
+        }
+        var streak: Int?
+        if !t.rawFiring, t.breaches >= r.fireAfter {
+            t.rawFiring = true
+            streak = t.breaches
+        } else if t.rawFiring, t.clears >= r.clearAfter {
+            t.rawFiring = false
+            streak = t.clears
+        }
+        if let streak {
+            t.flips.removeAll { now.timeIntervalSince($0) > r.flapWindow.seconds }
+            t.flips.append(now)
+            if t.state == .flapping {
+                t.measurement = obs.measurement  // what the alert settles on
+            } else if t.state != nil || t.rawFiring {
+                let to: AlertState = t.flips.count >= r.flapTransitions ? .flapping : (t.rawFiring ? .firing : .resolved)
+                transition(&t, rule: r, to: to, at: now, measurement: obs.measurement,
+                           streak: unit.map { (streak, $0) }, into: &changes)
+            }
+        }
+        store(old: old, new: t, into: &changes)
+    }
+
+    private func transition(_ t: inout AlertTrack, rule r: AlertRule, to: AlertState, at now: Date,
+                            measurement: AlertMeasurement, streak: (Int, String)?, into changes: inout AlertChanges) {
+        let from = t.state
+        t.state = to
+        t.updatedAt = now
+        t.transitions += 1
+        t.measurement = measurement
+        t.severity = r.severity
+        switch to {
+        case .firing:
+            if from == nil || from == .resolved || t.startedAt == nil { t.startedAt = now }
+            t.resolvedAt = nil
+        case .resolved:
+            t.resolvedAt = now
+        case .flapping:
+            if t.startedAt == nil { t.startedAt = now }
+            t.resolvedAt = nil
+        }
+        var summary = "\(r.name.rawValue) \(to.rawValue): \(measurement.detail) on \(Self.describe(t.scope))"
+        if to == .flapping {
+            summary += " (\(t.flips.count) changes in \(Self.duration(r.flapWindow.seconds)))"
+        } else if let (n, unit) = streak, n > 1 {
+            summary += " (\(n) \(unit) in a row)"
+        }
+        t.summary = summary
+        changes.transitions.append(AlertTransitionEvent(track: t, from: from, to: to, at: now, summary: summary,
+                                                        measurement: measurement))
+    }
+
+    /// Stops watching a key: a firing or flapping alert resolves with the reason, streaks reset;
+    /// a key that never fired is forgotten.
+    private mutating func forceResolve(_ key: AlertKey, reason: String, at now: Date, into changes: inout AlertChanges) {
+        guard var t = tracks[key] else { return }
+        let old = t
+        t.rawFiring = false
+        t.breaches = 0
+        t.clears = 0
+        if t.state == .firing || t.state == .flapping {
+            let m = AlertMeasurement(metric: t.measurement?.metric ?? "status", detail: reason, at: now)
+            transition(&t, rule: rule(key.rule), to: .resolved, at: now, measurement: m, streak: nil, into: &changes)
+        }
+        store(old: old, new: t, into: &changes)
+    }
+
+    /// Records a track's new state: stored when it changed, forgotten when quiet and never fired.
+    private mutating func store(old: AlertTrack?, new t: AlertTrack, into changes: inout AlertChanges) {
+        let key = t.key
+        if t.state == nil, !t.rawFiring, t.breaches == 0, t.flips.isEmpty {
+            if old != nil {
+                tracks[key] = nil
+                changes.merge(AlertChanges(removed: [key]))
+            }
+            return
+        }
+        guard t != old else { return }
+        tracks[key] = t
+        changes.merge(AlertChanges(updated: [t]))
+    }
+
+    /// True when the rule can still produce alerts of this scope kind.
+    static func scopeFits(_ kind: AlertScopeKind, rule r: AlertRule) -> Bool {
+        switch r.name {
+        case .agentOffline: kind == .agent
+        case .siteDown: kind == .site
+        case .registrationFailed: kind == .agent
+        case .coverageStale: r.scope == .pair ? kind == .pair : kind == .suite
+        default:
+            // A pair rule falls back to the agent scope for one-participant runs (register, options).
+            kind == r.scope || (r.scope == .pair && kind == .agent)
+        }
+    }
+
+    // MARK: - agents
+
+    /// Site correlation: an offline agent waits while a sibling of its site is online but
+    /// silent (on its way offline too), at most one heartbeat interval + 1 s past its own
+    /// offline time; and, after the site's `site_down` resolved, while the agents that were
+    /// down with the site reconnect (`siteRecoveryGraceS` + one heartbeat interval).
+    private func waitsForSite(_ a: AgentSnapshot, siblings: [AgentSnapshot], heartbeatIntervalS h: Double,
+                              now: Date) -> Bool {
+        guard let since = a.offlineSince else { return false }
+        let silentSibling = siblings.contains { s in
+            s.id != a.id && s.online && s.lastSeenAt.map { now.timeIntervalSince($0) > 1.5 * h } == true
+        }
+        if silentSibling, now.timeIntervalSince(since) <= h + 1 { return true }
+        let siteKey = AlertKey(rule: .siteDown, scopeKey: AlertScope.site(a.site).key)
+        if let site = tracks[siteKey], site.state == .resolved, let resolvedAt = site.resolvedAt, since <= resolvedAt,
+           now.timeIntervalSince(resolvedAt) <= Self.siteRecoveryGraceS + h {
+            return true
+        }
+        return false
+    }
+
+    // MARK: - runs
+
+    /// The scopes a run touches for a rule's scope kind, each with the agent ids whose
+    /// directions count (nil: all of the run's).
+    static func runScopes(_ run: RunObservation, kind: AlertScopeKind) -> [(AlertScope, Set<String>?)] {
+        let ps = run.participants
+        switch kind {
+        case .pair:
+            let caller = ps.first { $0.role == .caller } ?? ps[0]
+            let others = ps.filter { $0.agentID != caller.agentID }
+            let callee = others.first { $0.role == .callee } ?? others.first { $0.role == .bridge } ?? others.first
+            guard let callee else {
+                return [(.agent(caller.name, site: caller.site), [caller.agentID])]
+            }
+            return [(.pair(caller.name, callee.name, callerSite: caller.site, calleeSite: callee.site), nil)]
+        case .agent:
+            var seen = Set<String>()
+            return ps.filter { seen.insert($0.agentID).inserted }.map { (.agent($0.name, site: $0.site), [$0.agentID]) }
+        case .site:
+            var order: [String] = []
+            for p in ps where !order.contains(p.site) { order.append(p.site) }
+            return order.map { site in (.site(site), Set(ps.filter { $0.site == site }.map(\.agentID))) }
+        case .suite:
+            return [(.suite(run.suite), nil)]
+        }
+    }
+
+    static func failedObservation(_ run: RunObservation) -> Observation? {
+        switch run.status {
+        case .failed:
+            var detail = "failed"
+            if let c = run.cause {
+                detail += ": \(c.code)"
+                if let s = c.statusCode { detail += " \(s)" }
+                if let d = c.detail, !d.isEmpty { detail += " (\(d))" }
+            }
+            return Observation(.breach, AlertMeasurement(metric: "status", detail: detail, runID: run.runID, at: run.endedAt))
+        case .passed, .degraded:
+            return Observation(.clear, AlertMeasurement(metric: "status", detail: run.status.rawValue, runID: run.runID,
+                                                        at: run.endedAt))
+        default:
+            return nil
+        }
+    }
+
+    static func sessionObservation(_ run: RunObservation) -> Observation? {
+        let failedRefresh = run.call?.refreshes.first { $0.outcome == "failed" || $0.outcome == "timeout" }
+        if run.cause?.code == "session_expired" || failedRefresh != nil {
+            var detail: String
+            if let f = failedRefresh {
+                detail = "session refresh \(f.method) at \(number(f.atS)) s: \(f.outcome)"
+                if let s = f.statusCode { detail += " (\(s))" }
+            } else {
+                detail = "session expired"
+                if let d = run.cause?.detail, !d.isEmpty { detail += ": \(d)" }
+            }
+            return Observation(.breach, AlertMeasurement(metric: "session_refresh", detail: detail, runID: run.runID,
+                                                         at: run.endedAt))
+        }
+        guard let interval = run.call?.sessionIntervalS else { return nil }
+        let n = run.call?.refreshes.count ?? 0
+        let detail = "session timer \(interval) s held (\(n) refresh\(n == 1 ? "" : "es"))"
+        return Observation(.clear, AlertMeasurement(metric: "session_refresh", detail: detail, runID: run.runID,
+                                                    at: run.endedAt))
+    }
+
+    /// registration_failed: a register run breaches (failed) or clears (passed, degraded) for
+    /// its registrant; a call that could not register breaches for the agent that could not
+    /// (the cause's agent, else the caller); a call that passed or degraded clears for its
+    /// participants (they got through whatever registration the suite needs).
+    static func registrationObservations(_ run: RunObservation) -> [(RunObservation.Participant, Observation)] {
+        let ps = run.participants
+        func m(_ detail: String) -> AlertMeasurement {
+            AlertMeasurement(metric: "status", detail: detail, runID: run.runID, at: run.endedAt)
+        }
+        var reason = "registration failed"
+        if let c = run.cause, c.code != "registration_failed" || c.statusCode != nil || c.detail != nil {
+            if c.code != "registration_failed" { reason += ": \(c.code)" }
+            if let s = c.statusCode { reason += " \(s)" }
+            if let d = c.detail, !d.isEmpty { reason += " (\(d))" }
+        }
+        if run.testType == .register {
+            let registrant = ps.first { $0.role == .registrant } ?? ps[0]
+            switch run.status {
+            case .failed: return [(registrant, Observation(.breach, m(reason)))]
+            case .passed, .degraded: return [(registrant, Observation(.clear, m("registered")))]
+            default: return []
+            }
+        }
+        if run.cause?.code == "registration_failed" {
+            let at = run.cause?.agentID.flatMap { id in ps.first { $0.agentID == id } }
+                ?? ps.first { $0.role == .caller } ?? ps[0]
+            return [(at, Observation(.breach, m(reason)))]
+        }
+        if run.status == .passed || run.status == .degraded {
+            return ps.map { ($0, Observation(.clear, m("\(run.testType.rawValue) run \(run.status.rawValue)"))) }
+        }
+        return []
+    }
+
+    /// The worst direction of the directions given, compared with the rule's thresholds; nil
+    /// when none of them carries the metric.
+    static func valueObservation(_ r: AlertRule, directions: [StreamMetrics], run: RunObservation) -> Observation? {
+        guard let fire = r.fire, let clear = r.clear else { return nil }
+        var worst: (metric: String, value: Double, dir: StreamMetrics)?
+        for d in directions {
+            let candidate: (String, Double)?
+            switch r.name {
+            case .mosLow: candidate = d.mosCQ.map { ("mos_cq", $0) } ?? d.mosLQ.map { ("mos_lq", $0) }
+            case .lossHigh: candidate = ("loss_pct", d.lossPct)
+            case .jitterHigh: candidate = d.jitterMeanMs.map { ("jitter_mean_ms", $0) }
+            case .rttHigh: candidate = d.rttMs.map { ("rtt_ms", $0) }
+            default: candidate = nil
+            }
+            guard let (metric, value) = candidate, value.isFinite else { continue }
+            if let w = worst, r.lowerIsWorse ? value >= w.value : value <= w.value { continue }
+            worst = (metric, value, d)
+        }
+        guard let worst else { return nil }
+        let v = worst.value
+        let verdict: Verdict
+        let op: String
+        let threshold: Double?
+        if r.lowerIsWorse ? v < fire : v > fire {
+            (verdict, op, threshold) = (.breach, r.lowerIsWorse ? "<" : ">", fire)
+        } else if r.lowerIsWorse ? v >= clear : v <= clear {
+            (verdict, op, threshold) = (.clear, r.lowerIsWorse ? "≥" : "≤", clear)
+        } else {
+            (verdict, op, threshold) = (.band, "", nil)
+        }
+        let (label, unit, decimals): (String, String?, Int) = switch worst.metric {
+        case "mos_cq": ("MOS-CQ", nil, 2)
+        case "mos_lq": ("MOS-LQ", nil, 2)
+        case "loss_pct": ("loss", "%", 2)
+        case "jitter_mean_ms": ("jitter", "ms", 1)
+        default: ("RTT", "ms", 0)
+        }
+        func show(_ x: Double) -> String {
+            let n = decimals == 2 && unit == nil ? String(format: "%.2f", x) : number(x, decimals: max(decimals, 1))
+            return unit.map { $0 == "%" ? n + "%" : "\(n) \($0)" } ?? n
+        }
+        let names = Dictionary(run.participants.map { ($0.agentID, $0.name) }, uniquingKeysWith: { a, _ in a })
+        let direction = "\(names[worst.dir.from] ?? worst.dir.from)→\(names[worst.dir.to] ?? worst.dir.to)"
+        let figure = threshold.map { "\(label) \(show(v)) \(op) \(show($0))" }
+            ?? "\(label) \(show(v)), between \(show(fire)) and \(show(clear))"
+        return Observation(verdict, AlertMeasurement(metric: worst.metric, value: v, threshold: threshold, unit: unit,
+                                                     direction: direction, detail: "\(figure) (\(direction))",
+                                                     runID: run.runID, at: run.endedAt))
+    }
+
+    // MARK: - text
+
+    /// A scope for people: `alice→bob`, `agent alice (site hq)`, `site branch-2`, `suite mesh`.
+    public static func describe(_ scope: AlertScope) -> String {
+        switch scope.kind {
+        case .pair: "\(scope.caller ?? "?")→\(scope.callee ?? "?")"
+        case .agent: "agent \(scope.agent ?? "?")" + (scope.site.map { " (site \($0))" } ?? "")
+        case .site: "site \(scope.site ?? "?")"
+        case .suite: "suite \(scope.suite ?? "?")"
+        }
+    }
+
+    /// `3`, `4.2`, `3.25`: at most `decimals` decimals, no trailing zeros.
+    static func number(_ x: Double, decimals: Int = 2) -> String {
+        var s = String(format: "%.\(decimals)f", x)
+        if s.contains(".") {
+            while s.hasSuffix("0") { s.removeLast() }
+            if s.hasSuffix(".") { s.removeLast() }
+        }
+        return s
+    }
+
+    /// `45s`, `12m`, `2.5h`.
+    static func duration(_ s: Double) -> String {
+        if s < 120 { return "\(number(s, decimals: 1))s" }
+        if s < 7200 { return "\(number(s / 60, decimals: 1))m" }
+        return "\(number(s / 3600, decimals: 1))h"
     }
 }

@@ -86,6 +86,7 @@ struct APIRoutes: Sendable {
             guard since <= until else { throw APIFailure.badRequest("since: must not be after until") }
             return try jsonResponse(try await runtime.storage.report(since: since, until: until, suite: q["suite"].map(String.init)))
         }
+        registerAlerts(on: router)
         router.get("/v1/agent") { _, _ -> Response in
             throw APIFailure(.upgradeRequired, "bad_request",
                              "/v1/agent is the agent WebSocket: connect with a WebSocket upgrade (docs/protocol.md)")
@@ -194,7 +195,7 @@ struct APIRoutes: Sendable {
 
     // MARK: decoding
 
-    private func decodeJSON<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BasicRequestContext) async throws -> T {
+    func decodeJSON<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BasicRequestContext) async throws -> T {
         let buffer = try await request.body.collect(upTo: runtime.configuration.maxBodyBytes)
         do {
             return try WireJSON.decoder().decode(T.self, from: Data(buffer.readableBytesView))

@@ -151,6 +151,13 @@ actor AgentHub {
 
     func isConnected(_ agentID: String) -> Bool { sessions[agentID] != nil }
 
+    /// When each agent counted online was last heard from, as wall-clock times (the alert
+    /// engine's site correlation looks at agents gone silent but not yet offline).
+    func lastSeenDates(now: Date = Date()) -> [String: Date] {
+        let clock = ContinuousClock.now
+        return lastSeen.mapValues { now.addingTimeInterval(-(clock - $0).inSeconds) }
+    }
+
     /// The connected agents' hellos, by agent id.
     func connected() -> [String: AgentHello] {
         sessions.mapValues(\.hello)

@@ -44,8 +44,11 @@ public final class Organizer: Service {
         let app = try makeApplication()
         let loops = OrganizerLoops(runtime: runtime, logger: logger)
         // Shut down in reverse: the loops first (planning stops, results are flushed and acked
-        // while the sockets are still open, then the sockets close), then the HTTP server.
-        let group = ServiceGroup(configuration: .init(services: [app, loops], logger: logger))
+        // while the sockets are still open, then the sockets close), then the alert service
+        // (the last verdicts are evaluated), the webhook deliveries (those in flight finish),
+        // then the HTTP server.
+        let group = ServiceGroup(configuration: .init(
+            services: [app, runtime.deliveryWorker(), AlertLoop(runtime: runtime), loops], logger: logger))
         try await group.run()
         logger.info("organizer stopped")
     }
@@ -57,6 +60,7 @@ public final class Organizer: Service {
         await runtime.coordinator.adopt(open)
         let online = try await runtime.storage.agents().filter { $0.state == .online }.map(\.id)
         await runtime.hub.seedOnline(online)
+        try await runtime.alerts.start()
     }
 
     private func makeApplication() throws -> some Service {
@@ -90,6 +94,7 @@ public final class Organizer: Service {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { [self] channel in
                 let port = channel.localAddress?.port ?? 0
+                runtime.boundPort.withLock { $0 = port }
                 logger.info("organizer listening", metadata: ["address": .string("\(scheme)://\(channel.localAddress?.ipAddress ?? "?"):\(port)")])
                 self.onListening.withLock { $0 }?(port)
             },

@@ -3,6 +3,8 @@ import EarshotWire
 import Foundation
 import Logging
 import NIOWebSocket
+import OrganizerCore
+import Synchronization
 
 /// The organizer's parts wired together: storage, the agent hub, the run coordinator, the
 /// result ingest and the scheduler. The HTTP routes and the agent connections call into it.
@@ -17,6 +19,14 @@ final class OrganizerRuntime: Sendable {
     let startedAt: Date
     let adminTokenHashes: [String]
     let readTokenHashes: [String]
+    let alerts: AlertService
+    /// Wakes the delivery worker (deliveries were queued or an endpoint enabled).
+    let deliveryWake: WakeSignal
+    /// Verdicts the coordinator committed, for the alert service.
+    let finishedRuns: AsyncStream<[FinishedRun]>
+    let finishedRunsInput: AsyncStream<[FinishedRun]>.Continuation
+    /// The port the server bound (the configuration may say 0).
+    let boundPort = Mutex<Int?>(nil)
 
     init(configuration: OrganizerConfiguration, storage: any Storage, logger: Logger) {
         self.configuration = configuration
@@ -25,13 +35,37 @@ final class OrganizerRuntime: Sendable {
         self.startedAt = Date()
         let offlineAfter = Duration.seconds(configuration.heartbeatInterval.seconds * Double(configuration.offlineAfterMissed))
         hub = AgentHub(offlineAfter: offlineAfter)
-        coordinator = RunCoordinator(storage: storage, hub: hub, logger: logger)
+        (finishedRuns, finishedRunsInput) = AsyncStream.makeStream(of: [FinishedRun].self)
+        let input = finishedRunsInput
+        coordinator = RunCoordinator(storage: storage, hub: hub, logger: logger, onFinished: { runs in
+            if !runs.isEmpty { input.yield(runs) }
+        })
+        deliveryWake = WakeSignal()
         ingest = ResultIngest(storage: storage, hub: hub, coordinator: coordinator,
                               window: .seconds(configuration.resultAckWindow.seconds), logger: logger)
         scheduler = Scheduler(configuration: configuration, storage: storage, hub: hub, coordinator: coordinator,
                               logger: logger)
         adminTokenHashes = configuration.adminTokens.map(Secrets.hash)
         readTokenHashes = configuration.readTokens.map(Secrets.hash)
+        let bound = boundPort
+        let publicURL: @Sendable () -> String = { configuration.publicBaseURL(boundPort: bound.withLock { $0 }) }
+        self.publicURL = publicURL
+        alerts = AlertService(storage: storage, configuration: configuration, hub: hub, logger: logger, startedAt: startedAt,
+                              wake: deliveryWake, baseURL: publicURL)
+    }
+
+    /// The base of links in webhook payloads.
+    let publicURL: @Sendable () -> String
+
+    /// The delivery worker of the outbox.
+    func deliveryWorker() -> DeliveryWorker {
+        let alerts = self.alerts
+        let storage = self.storage
+        return DeliveryWorker(storage: storage, configuration: configuration.webhooks, wake: deliveryWake, logger: logger,
+                              baseURL: publicURL, activeAlerts: {
+                                  await alerts.annotate(try await storage.alerts(AlertQuery(limit: 10_000)))
+                                      .filter { $0.silencedBy == nil }
+                              })
     }
 
     // MARK: agents

@@ -30,6 +30,15 @@ struct ScheduledSend: Sendable {
     var assignment: Assignment
 }
 
+/// A run whose verdict was just committed (for the alert rules).
+struct FinishedRun: Sendable, Equatable {
+    var completion: RunCompletion
+    var suite: String
+    var testType: TestType
+    /// Caller first.
+    var participants: [RunParticipant]
+}
+
 /// Tracks open runs from assignment to verdict: sends the assignments at their times, hands
 /// stored results to `RunJudge`, fails runs whose participants go offline or never report by
 /// the deadline, and finishes them in storage.
@@ -45,11 +54,14 @@ actor RunCoordinator {
     private var pendingSends = SendQueue()
     private var assignments: [String: [String: Assignment]] = [:]
     private var sendTask: Task<Void, Never>?
+    /// Told about every committed verdict (must not block: the alert service queues them).
+    private let onFinished: @Sendable ([FinishedRun]) -> Void
 
-    init(storage: any Storage, hub: AgentHub, logger: Logger) {
+    init(storage: any Storage, hub: AgentHub, logger: Logger, onFinished: @escaping @Sendable ([FinishedRun]) -> Void = { _ in }) {
         self.storage = storage
         self.hub = hub
         self.logger = logger
+        self.onFinished = onFinished
     }
 
     var inFlightCount: Int { runs.count }
@@ -124,6 +136,7 @@ actor RunCoordinator {
         }
         var completions: [RunCompletion] = []
         var was: [RunStatus] = []
+        var finished: [FinishedRun] = []
         for open in stored where open.summary.status.isFinal && open.summary.status != .notRun {
             let participants = open.participants.map { RunParticipant(agentID: $0.agentID, role: $0.role) }
             let facts = RunFacts(deadlinePassed: true)
@@ -133,6 +146,8 @@ actor RunCoordinator {
                                              endedAt: open.summary.endedAt ?? now, directions: verdict.directions,
                                              call: verdict.call, dtmf: verdict.dtmf))
             was.append(open.summary.status)
+            finished.append(FinishedRun(completion: completions[completions.count - 1], suite: open.summary.suite,
+                                        testType: open.summary.testType, participants: participants))
         }
         guard !completions.isEmpty else { return }
         do {
@@ -143,6 +158,7 @@ actor RunCoordinator {
             ])
             return
         }
+        onFinished(finished)
         for (completion, before) in zip(completions, was) {
             logger.info("late result: run judged again", metadata: [
                 "run": .string(completion.runID), "was": .string(before.rawValue),
@@ -255,6 +271,11 @@ actor RunCoordinator {
             logger.error("could not finish runs", metadata: ["runs": .stringConvertible(completions.count), "error": .string("\(error)")])
             return
         }
+        onFinished(zip(completions, decided).compactMap { completion, d in
+            missing.contains(completion.runID)
+                ? nil
+                : FinishedRun(completion: completion, suite: d.run.suite, testType: d.run.testType, participants: d.run.participants)
+        })
         var changed: [String] = []
         for (run, verdict) in decided {
             let id = run.id
