@@ -112,6 +112,10 @@ struct AlertSystemTests {
         try organizer.start()
         defer { organizer.stop() }
         try organizer.addWebhook("alertmanager", url: alertmanager.url, format: "alertmanager_api", secret: newWebhookSecret())
+        // Earshot's own Alertmanager webhook body (format alertmanager) to the same receiver, on
+        // another path: its labels and fingerprint must be what the real Alertmanager computes.
+        try organizer.addWebhook("am-format", url: "http://127.0.0.1:\(receiver.port)/earshot-format", format: "alertmanager",
+                                 secret: newWebhookSecret())
         let agent = AgentProcess(name: "am-agent", site: "lab", scratch: scratch)
         try agent.start(organizer: organizer.agentURL, token: try organizer.enrollmentToken(site: "lab"))
         defer { agent.stop() }
@@ -124,21 +128,28 @@ struct AlertSystemTests {
         }
         let amAlert = try #require(held, "Alertmanager never got the alert\n\(organizer.logs.suffix(3000))")
         let labels = amAlert["labels"] as? [String: String] ?? [:]
-        #expect(labels.values.contains("am-agent"), "labels name the agent: \(labels)")
-        #expect(labels.values.contains("lab"), "labels name the site: \(labels)")
-        #expect(labels["severity"] == "critical", "\(labels)")
+        #expect(labels == ["alertname": "agent_offline", "severity": "critical", "scope": "agent", "source": "earshot",
+                           "agent": "am-agent", "site": "lab"], "\(labels)")
         #expect((amAlert["status"] as? [String: Any])?["state"] as? String == "active")
         #expect(!((amAlert["annotations"] as? [String: String]) ?? [:]).isEmpty, "annotations (summary) are sent")
         // Alertmanager's notification to the receiver: its webhook v4 body.
         let notified = eventually(seconds: 30) {
             receiver.requests().first { request in
-                guard let body = request.object, body["status"] as? String == "firing" else { return false }
+                guard request.path == "/hook/am-receiver", let body = request.object, body["status"] as? String == "firing" else { return false }
                 return (body["alerts"] as? [[String: Any]] ?? []).contains { ($0["labels"] as? [String: String])?["alertname"] == "agent_offline" }
             }
         }
         let firing = try #require(notified, "Alertmanager's firing notification did not arrive: \(receiver.requests().map(\.path))")
         #expect(firing.object?["version"] as? String == "4")
         #expect(firing.object?["receiver"] as? String == "test-receiver")
+        // Earshot's rendering of the same alert in Alertmanager's webhook format: same labels, same fingerprint.
+        let ownBody = eventually(seconds: 10) { receiver.requests().first { $0.path == "/earshot-format" && $0.object?["status"] as? String == "firing" } }
+        let ownAlert = (ownBody?.object?["alerts"] as? [[String: Any]])?.first
+        #expect(ownBody?.verification == "no_secret" && ownBody?.headers["webhook-signature"] != nil, "signed like every delivery")
+        #expect(ownBody?.object?["version"] as? String == "4")
+        #expect(ownAlert?["labels"] as? [String: String] == labels)
+        #expect(ownAlert?["fingerprint"] as? String == amAlert["fingerprint"] as? String,
+                "Earshot's fingerprint \(ownAlert?["fingerprint"] ?? "nil") vs Alertmanager's \(amAlert["fingerprint"] ?? "nil")")
         // Earshot's side: delivered to Alertmanager (2xx).
         #expect(eventually(seconds: 10) {
             ((try? organizer.deliveries(endpoint: "alertmanager")) ?? []).first { $0["status"] as? String == "delivered" && $0["event"] as? String == "alert.firing" }
@@ -147,7 +158,7 @@ struct AlertSystemTests {
         try agent.start(organizer: organizer.agentURL)
         let resolvedNotice = eventually(seconds: 40, interval: 0.5) {
             receiver.requests().first { request in
-                guard let body = request.object, body["status"] as? String == "resolved" else { return false }
+                guard request.path == "/hook/am-receiver", let body = request.object, body["status"] as? String == "resolved" else { return false }
                 return (body["alerts"] as? [[String: Any]] ?? []).contains {
                     ($0["labels"] as? [String: String])?["alertname"] == "agent_offline" && $0["status"] as? String == "resolved"
                 }
