@@ -3,6 +3,7 @@ import EarshotWire
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import OrganizerCore
 
 /// The alert and webhook paths of the API (the list at the top of EarshotWire/Alerts.swift).

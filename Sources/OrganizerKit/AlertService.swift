@@ -147,10 +147,13 @@ actor AlertService {
         do {
             let agents = try await storage.agents()
             roster = Dictionary(agents.map { ($0.id, $0) }, uniquingKeysWith: { _, b in b })
+            // An agent enrolled but never connected was never online: it is not watched yet
+            // (enrolling and the first hello are moments apart).
+            let watched = agents.filter { $0.state != .enrolled }
             let seen = await hub.lastSeenDates(now: now)
             let window = configuration.heartbeatInterval.seconds * Double(configuration.offlineAfterMissed)
             let reason = "no heartbeat for \(WireDuration(seconds: window)) (\(configuration.offlineAfterMissed) missed)"
-            let snapshots = agents.map { a in
+            let snapshots = watched.map { a in
                 AgentSnapshot(id: a.id, name: a.name, site: a.site, online: a.state == .online, revoked: a.state == .revoked,
                               lastSeenAt: seen[a.id] ?? a.lastSeenAt,
                               offlineSince: a.state == .offline ? a.stateSince : nil,

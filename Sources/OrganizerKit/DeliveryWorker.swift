@@ -7,7 +7,6 @@ import NIOCore
 import NIOHTTP1
 import OrganizerCore
 import ServiceLifecycle
-import Synchronization
 
 /// Sends the outbox (docs/webhooks.md "Delivery"): due deliveries are POSTed, up to
 /// `webhooks.workers` at a time, signed per Standard Webhooks; each attempt and its outcome
@@ -55,13 +54,13 @@ struct DeliveryWorker: Service {
     // MARK: deliveries
 
     private func deliveryLoop(client: HTTPClient) async {
-        let inFlight = Mutex<Set<String>>([])
+        let inFlight = LockedValue<Set<String>>([])
         let workers = configuration.workers
         await withDiscardingTaskGroup { group in
             while !Task.isShuttingDownGracefully, !Task.isCancelled {
                 var wait: Duration = .seconds(1)
                 do {
-                    let busy = inFlight.withLock { $0 }
+                    let busy = inFlight.value
                     if busy.count < workers {
                         let due = try await storage.dueDeliveries(now: Date(), limit: workers + busy.count)
                             .filter { !busy.contains($0.id) }

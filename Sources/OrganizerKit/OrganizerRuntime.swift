@@ -4,7 +4,6 @@ import Foundation
 import Logging
 import NIOWebSocket
 import OrganizerCore
-import Synchronization
 
 /// The organizer's parts wired together: storage, the agent hub, the run coordinator, the
 /// result ingest and the scheduler. The HTTP routes and the agent connections call into it.
@@ -26,7 +25,7 @@ final class OrganizerRuntime: Sendable {
     let finishedRuns: AsyncStream<[FinishedRun]>
     let finishedRunsInput: AsyncStream<[FinishedRun]>.Continuation
     /// The port the server bound (the configuration may say 0).
-    let boundPort = Mutex<Int?>(nil)
+    let boundPort = LockedValue<Int?>(nil)
 
     init(configuration: OrganizerConfiguration, storage: any Storage, logger: Logger) {
         self.configuration = configuration
@@ -48,7 +47,7 @@ final class OrganizerRuntime: Sendable {
         adminTokenHashes = configuration.adminTokens.map(Secrets.hash)
         readTokenHashes = configuration.readTokens.map(Secrets.hash)
         let bound = boundPort
-        let publicURL: @Sendable () -> String = { configuration.publicBaseURL(boundPort: bound.withLock { $0 }) }
+        let publicURL: @Sendable () -> String = { configuration.publicBaseURL(boundPort: bound.value) }
         self.publicURL = publicURL
         alerts = AlertService(storage: storage, configuration: configuration, hub: hub, logger: logger, startedAt: startedAt,
                               wake: deliveryWake, baseURL: publicURL)

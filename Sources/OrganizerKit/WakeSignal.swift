@@ -65,3 +65,15 @@ extension Duration {
         return Double(s) + Double(atto) / 1e18
     }
 }
+
+/// A value shared between tasks behind a lock (a class, so closures can share it).
+final class LockedValue<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+
+    init(_ value: Value) { mutex = Mutex(value) }
+
+    var value: Value { mutex.withLock { $0 } }
+
+    @discardableResult
+    func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
+}

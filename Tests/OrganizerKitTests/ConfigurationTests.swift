@@ -164,8 +164,13 @@ extension ExampleFileTests {
             "/v1/status", "/v1/agents", "/v1/agents/tokens", "/v1/agents/{agent}", "/v1/agents/{agent}/revoke",
             "/v1/agents/{agent}/labels", "/v1/suites", "/v1/suites/default", "/v1/suites/{name}", "/v1/suites/{name}/run",
             "/v1/suites/{name}/pause", "/v1/suites/{name}/resume", "/v1/runs", "/v1/runs/{id}", "/v1/report", "/v1/agent",
+            "/v1/alerts", "/v1/alerts/{id}", "/v1/alert-rules", "/v1/alert-rules/{name}", "/v1/silences", "/v1/silences/{id}",
+            "/v1/webhooks", "/v1/webhooks/{endpoint}", "/v1/webhooks/{endpoint}/enable", "/v1/webhooks/{endpoint}/test",
+            "/v1/deliveries", "/v1/deliveries/{id}", "/v1/deliveries/retry",
         ])
-        for scheme in ["bearerAuth", "APIError", "SuiteSpec", "RunDetail", "RoundInfo", "StatusInfo", "Report"] {
+        for scheme in ["bearerAuth", "APIError", "SuiteSpec", "RunDetail", "RoundInfo", "StatusInfo", "Report", "AlertInfo",
+                       "AlertDetail", "AlertRule", "AlertRulePatch", "Silence", "SilenceRequest", "WebhookEndpointRequest",
+                       "WebhookEndpointInfo", "WebhookDelivery", "DeliveryRetryRequest", "DeliveryRetryResult"] {
             #expect(text.contains("    \(scheme):"), "\(scheme)")
         }
     }

@@ -83,7 +83,7 @@ final class WebhookReceiver: Sendable {
                                   portInput.finish()
                               }, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
-        let task = Task { try? await group.run() }
+        let task = Task<Void, Never> { try? await group.run() }
         var iterator = portStream.makeAsyncIterator()
         guard let port = await iterator.next() else { throw TestFailure("the receiver did not start") }
         return WebhookReceiver(recorder: box, group: group, task: task, port: port)
