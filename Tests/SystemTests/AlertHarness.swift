@@ -203,13 +203,22 @@ func alertConfig(rules: String = "", backoffMax: String = "2s", extra: String = 
 }
 
 extension OrganizerProcess {
-    /// `earshot webhooks add NAME --url URL --format F --secret S`; the endpoint as JSON.
+    /// `earshot webhooks add NAME --url URL --format F --secret S` (its --format is the payload
+    /// format; it prints text, the secret once); the endpoint as `webhooks list` shows it, with
+    /// `printed`: what add printed.
     @discardableResult
     func addWebhook(_ name: String, url: String, format: String = "native", secret: String? = nil,
                     extra: [String] = []) throws -> [String: Any] {
         var arguments = ["webhooks", "add", name, "--url", url, "--format", format] + extra
         if let secret { arguments += ["--secret", secret] }
-        return try cliJSON(arguments) as? [String: Any] ?? [:]
+        let added = try cli(arguments, json: false)
+        guard added.status == 0 else {
+            throw SpawnError(description: "earshot webhooks add \(name) exit \(added.status): \(added.stderr)\n\(added.stdout)")
+        }
+        let listed = try cliJSON(["webhooks", "list"]) as? [[String: Any]] ?? []
+        var endpoint = try #require(listed.first { $0["name"] as? String == name }, "\(name) not listed after add")
+        endpoint["printed"] = added.stdout
+        return endpoint
     }
 
     /// `earshot alerts list --state S`.

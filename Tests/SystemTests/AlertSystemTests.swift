@@ -26,6 +26,8 @@ struct AlertSystemTests {
         let endpoint = try organizer.addWebhook("ops", url: receiver.url, secret: secret)
         #expect(endpoint["name"] as? String == "ops")
         #expect(endpoint["format"] as? String == "native")
+        #expect((endpoint["printed"] as? String ?? "").contains(secret), "add prints the secret once")
+        #expect(endpoint["secret"] == nil, "list never shows it")
         // Each agent alone in its site: a single agent going silent fires at once (no site wait).
         let victim = AgentProcess(name: "ao-victim", site: "hq", scratch: scratch)
         let bystander = AgentProcess(name: "ao-bystander", site: "branch", scratch: scratch)
