@@ -20,15 +20,9 @@ struct NetnsSystemTests {
         let organizer = try OrganizerProcess(scratch: scratch, host: net.ipA, port: 8760, namespace: net.siteA)
         try organizer.start()
         defer { organizer.stop() }
-        let sites: [(String, NetnsTopology.Site)] = [("site-a", .a), ("site-b", .b), ("site-c", .c)]
-        let agents = try sites.map { name, site in
-            let agent = AgentProcess(name: name, site: name, scratch: scratch, namespace: net.namespace(site),
-                                     sipListen: "\(net.address(site)):5060")
-            try agent.start(organizer: organizer.agentURL, token: try organizer.enrollmentToken(site: name))
-            return agent
-        }
+        let agents = try startSiteAgents(net, organizer: organizer, scratch: scratch)
         defer { agents.forEach { $0.stop() } }
-        #expect(organizer.waitOnline(sites.map(\.0)), "\(agents.map(\.logs).joined())")
+        #expect(organizer.waitOnline(agents.map(\.name)), "\(agents.map(\.logs).joined())")
         // The organizer sees site-c's agent at the NAT's public address.
         let listed = try organizer.agents()
         #expect(listed["site-c"]?["remote_address"] as? String == net.natPublicIP)
