@@ -43,8 +43,11 @@ struct WebhooksCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("http(s) URL; for alertmanager_api the Alertmanager's base URL.", valueName: "url"))
         var url: String
 
-        @Option(name: .customLong("format"), help: ArgumentHelp("native, alertmanager, slack, teams or alertmanager_api.", valueName: "format"))
+        @Option(help: ArgumentHelp("What the endpoint receives: native, alertmanager, slack, teams or alertmanager_api.",
+                                   valueName: "format"))
         var payload: String = WebhookFormat.native.rawValue
+
+        @OptionGroup var output: FormatOption
 
         @Option(help: ArgumentHelp("The signing secret (default: a new random one).", valueName: "whsec_…"))
         var secret: String?
@@ -68,7 +71,7 @@ struct WebhooksCommand: AsyncParsableCommand {
             }
             let rules = try rule.map { try ConsoleArguments.ruleName($0, option: "--rule") }
             return WebhookEndpointRequest(
-                name: name, url: url, format: try ConsoleArguments.choice(payload, option: "--format", as: WebhookFormat.self),
+                name: name, url: url, format: try ConsoleArguments.choice(payload, option: "--payload", as: WebhookFormat.self),
                 secret: secret, rules: rules.isEmpty ? nil : rules,
                 minSeverity: try minSeverity.map { try ConsoleArguments.choice($0, option: "--min-severity", as: AlertSeverity.self) })
         }
@@ -77,7 +80,7 @@ struct WebhooksCommand: AsyncParsableCommand {
             try await reportingConsoleFailures {
                 let request = try endpointRequest()
                 let endpoint = try await connection.withClient { try await $0.addWebhook(request) }
-                CallOutput.write(ConsoleRender.terminal().webhookAdded(endpoint))
+                try printConsole(endpoint, format: output.format) { ConsoleRender.terminal().webhookAdded(endpoint) }
             }
         }
     }

@@ -94,6 +94,16 @@ import Testing
             let secret = lines[2]
             #expect(secret.hasPrefix("whsec_") && secret.count > 20)
 
+            // --format is the output's (JSON for scripts: the secret once), --payload what the receiver gets.
+            let second = try await Self.earshot(["webhooks", "add", "am", "--url", receiver.url, "--payload", "alertmanager",
+                                                 "--format", "json"], organizer)
+            #expect(second.status == 0, "\(second.stderr)")
+            let am = try WireJSON.decoder().decode(WebhookEndpointInfo.self, from: Data(second.stdout.utf8))
+            #expect(am.name == "am")
+            #expect(am.format == .alertmanager)
+            #expect(am.secret?.hasPrefix("whsec_") == true)
+            #expect(try await Self.earshot(["webhooks", "delete", "am"], organizer).status == 0)
+
             let listed = try await Self.earshot(["webhooks", "list", "--format", "json"], organizer)
             let endpoints = try WireJSON.decoder().decode([WebhookEndpointInfo].self, from: Data(listed.stdout.utf8))
             #expect(endpoints.map(\.name) == ["ops"])

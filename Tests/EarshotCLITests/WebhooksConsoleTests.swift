@@ -15,7 +15,7 @@ import Testing
 
     @Test func addBuildsTheEndpointRequest() throws {
         let add = try AlertsConsoleTests.parse(
-            ["webhooks", "add", "ops", "--url", "https://hooks.example.com/earshot", "--format", "alertmanager", "--rule", "mos_low",
+            ["webhooks", "add", "ops", "--url", "https://hooks.example.com/earshot", "--payload", "alertmanager", "--rule", "mos_low",
              "--rule", "agent_offline", "--min-severity", "warning", "--secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
             as: WebhooksCommand.Add.self)
         #expect(try add.endpointRequest() == WebhookEndpointRequest(
@@ -26,8 +26,8 @@ import Testing
     }
 
     @Test func addRejectsBadNamesURLsFormatsAndSecrets() {
-        AlertsConsoleTests.usage("--format must be one of native, alertmanager, slack, teams, alertmanager_api, got pagerduty") {
-            _ = try AlertsConsoleTests.parse(["webhooks", "add", "ops", "--url", "http://x", "--format", "pagerduty"],
+        AlertsConsoleTests.usage("--payload must be one of native, alertmanager, slack, teams, alertmanager_api, got pagerduty") {
+            _ = try AlertsConsoleTests.parse(["webhooks", "add", "ops", "--url", "http://x", "--payload", "pagerduty"],
                                              as: WebhooksCommand.Add.self).endpointRequest()
         }
         AlertsConsoleTests.usage("--url must be an http:// or https:// URL with a host, got ftp://x/y") {

@@ -203,13 +203,12 @@ func alertConfig(rules: String = "", backoffMax: String = "2s", extra: String = 
 }
 
 extension OrganizerProcess {
-    /// `earshot webhooks add NAME --url URL --format F --secret S` (its --format is the payload
-    /// format; it prints text, the secret once); the endpoint as `webhooks list` shows it, with
-    /// `printed`: what add printed.
+    /// `earshot webhooks add NAME --url URL --payload F --secret S` (text output: the secret is
+    /// printed once); the endpoint as `webhooks list` shows it, with `printed`: what add printed.
     @discardableResult
     func addWebhook(_ name: String, url: String, format: String = "native", secret: String? = nil,
                     extra: [String] = []) throws -> [String: Any] {
-        var arguments = ["webhooks", "add", name, "--url", url, "--format", format] + extra
+        var arguments = ["webhooks", "add", name, "--url", url, "--payload", format] + extra
         if let secret { arguments += ["--secret", secret] }
         let added = try cli(arguments, json: false)
         guard added.status == 0 else {
