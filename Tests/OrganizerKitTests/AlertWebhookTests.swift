@@ -395,7 +395,9 @@ func withReceiver<T>(_ script: [WebhookReceiver.Answer] = [], _ body: (WebhookRe
     @Test func pendingDeliveriesAreSentAfterARestart() async throws {
         let dir = try ScratchDirectory(prefix: "outbox-restart")
         let path = dir.path("earshot.sqlite")
-        try await withReceiver([.status(503, ["Retry-After": "2"])]) { receiver in
+        // Retry-After 5: the second attempt cannot come before this organizer is stopped, even
+        // on a loaded machine; the restarted one makes it.
+        try await withReceiver([.status(503, ["Retry-After": "5"])]) { receiver in
             let id = try await TestOrganizer.withAlerting(storage: try SQLiteStorage(path: path)) { org in
                 _ = try await org.addWebhook(WebhookEndpointRequest(name: "ops", url: receiver.url))
                 let queued = try await org.request(.POST, "/v1/webhooks/ops/test").decode(WebhookDelivery.self)
