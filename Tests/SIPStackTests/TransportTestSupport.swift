@@ -122,8 +122,10 @@ extension LoopbackSocket {
 
     /// The next datagram, or nil when none arrives within `seconds`. Polls without blocking and
     /// sleeps between tries: a blocking poll would hold one of Swift Testing's cooperative threads
-    /// (two on this machine), and the task that sends the awaited datagram may need it.
-    func receive(seconds: Double = 5) async -> [UInt8]? {
+    /// (two on this machine), and the task that sends the awaited datagram may need it. 30 s by
+    /// default: it returns as soon as the datagram is there, and a fresh clone's parallel unit
+    /// pass was seen to starve the answering task for more than 5 s.
+    func receive(seconds: Double = 30) async -> [UInt8]? {
         var descriptor = pollfd(fd: self.descriptor, events: Int16(POLLIN), revents: 0)
         let ready = await eventually(seconds: seconds) {
             descriptor.revents = 0
