@@ -58,7 +58,9 @@ import Testing
             """.utf8))
         try await peer.layer.send(invite, to: SIPDestination(host: "127.0.0.1", port: agentPort, kind: .udp))
 
-        #expect(await eventually(seconds: 20) { !ended.withLock { $0.isEmpty } })
+        // 6.4 s of retransmissions, then the BYE's own transaction (the peer never answers it:
+        // Timer F, another 6.4 s) before the report; a loaded parallel pass stretches both.
+        #expect(await eventually(seconds: 60) { !ended.withLock { $0.isEmpty } })
         let report = try #require(ended.withLock { $0.first })
         #expect(report.ending.cause.code == "ack_timeout")
         let lines = peer.inbox.all.compactMap { incoming -> String? in

@@ -41,7 +41,7 @@ import Testing
             target: try SIPURI(parsing: "sip:earshot@127.0.0.1:\(port)"),
             destination: SIPDestination(host: "127.0.0.1", port: port, kind: .udp), duration: .milliseconds(1500),
             expectedRemoteTone: 1850, extraHeaders: headers, toneFrequency: 1750))
-        #expect(await eventually(seconds: 5) { !ended.withLock { $0.isEmpty } })
+        #expect(await eventually(seconds: 30) { !ended.withLock { $0.isEmpty } })
         let answered = try #require(ended.withLock { $0.first })
 
         #expect(seen.withLock { $0 } == ["run-42"])
