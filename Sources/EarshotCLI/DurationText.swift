@@ -11,10 +11,3 @@ enum DurationText {
     }
 }
 
-extension Duration {
-    /// Seconds as a Double, for reports.
-    var seconds: Double {
-        let (s, attoseconds) = components
-        return Double(s) + Double(attoseconds) / 1e18
-    }
-}

@@ -1,3 +1,4 @@
+import EarshotWire
 import Foundation
 import MediaEngine
 import RTPCore

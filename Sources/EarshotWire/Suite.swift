@@ -398,3 +398,11 @@ public struct SuiteInfo: Codable, Sendable, Equatable {
         self.achievablePeriodS = achievablePeriodS
     }
 }
+
+extension Duration {
+    /// Seconds as a Double (reports, timeouts, the organizer's clocks).
+    public var seconds: Double {
+        let (s, attoseconds) = components
+        return Double(s) + Double(attoseconds) / 1e18
+    }
+}

@@ -155,7 +155,7 @@ actor AgentHub {
     /// engine's site correlation looks at agents gone silent but not yet offline).
     func lastSeenDates(now: Date = Date()) -> [String: Date] {
         let clock = ContinuousClock.now
-        return lastSeen.mapValues { now.addingTimeInterval(-(clock - $0).inSeconds) }
+        return lastSeen.mapValues { now.addingTimeInterval(-(clock - $0).seconds) }
     }
 
     /// The connected agents' hellos, by agent id.

@@ -259,8 +259,7 @@ extension APIRoutes {
             }
             secret = given
         } else {
-            var rng = SystemRandomNumberGenerator()
-            secret = StandardWebhooks.secret(randomBytes: (0..<24).map { _ in UInt8.random(in: 0...255, using: &rng) })
+            secret = StandardWebhooks.secret(randomBytes: Secrets.randomBytes(24))
         }
         if let rules = body.rules, rules.isEmpty {
             throw APIFailure.badRequest("rules: leave it out for every rule, or name at least one")

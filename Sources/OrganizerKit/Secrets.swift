@@ -8,16 +8,18 @@ public enum Secrets {
     /// 32 random bytes, base64url without padding, behind a readable prefix
     /// (`ese_` enrollment, `esc_` credential, `esa_` admin token).
     public static func generate(prefix: String) -> String {
-        var rng = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
-        return prefix + base64URL(bytes)
+        prefix + base64URL(randomBytes(32))
     }
 
     /// A short random identifier (`ag_…`, `run_…`): 12 bytes, lowercase hex.
     public static func identifier(prefix: String) -> String {
+        prefix + randomBytes(12).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// `count` bytes from the system's cryptographically secure generator.
+    public static func randomBytes(_ count: Int) -> [UInt8] {
         var rng = SystemRandomNumberGenerator()
-        let bytes = (0..<12).map { _ in UInt8.random(in: 0...255, using: &rng) }
-        return prefix + bytes.map { String(format: "%02x", $0) }.joined()
+        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) }
     }
 
     /// Lowercase hex SHA-256 of the secret's UTF-8.

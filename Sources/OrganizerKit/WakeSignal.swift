@@ -58,14 +58,6 @@ final class WakeSignal: Sendable {
     }
 }
 
-extension Duration {
-    /// This duration in seconds.
-    var inSeconds: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) / 1e18
-    }
-}
-
 /// A value shared between tasks behind a lock (a class, so closures can share it).
 final class LockedValue<Value: Sendable>: Sendable {
     private let mutex: Mutex<Value>
