@@ -13,19 +13,12 @@ extension TestOrganizer {
     /// offline about 400 ms after its hello.
     static func alerting(storage: (any Storage)? = nil, heartbeat: Double = 0.2, missed: Int = 2,
                          _ configure: (inout OrganizerConfiguration) -> Void = { _ in }) async throws -> TestOrganizer {
-        var config = OrganizerConfiguration(host: "127.0.0.1", port: 0, adminTokens: [admin], readTokens: [reader])
-        config.heartbeatInterval = .seconds(heartbeat)
-        config.offlineAfterMissed = missed
-        config.firstRoundDelay = .seconds(3600)
-        config.alerts.evaluateInterval = .seconds(0.1)
-        config.webhooks = .init(backoffInitial: .seconds(0.05), backoffMax: .seconds(0.2), horizon: .seconds(120),
-                                timeout: .seconds(5), alertmanagerResend: .seconds(60), workers: 2)
-        configure(&config)
-        var logger = Logger(label: "test.organizer")
-        logger.logLevel = ProcessInfo.processInfo.environment["EARSHOT_TEST_LOG"] != nil ? .debug : .critical
-        let store = try storage ?? SQLiteStorage.temporary()
-        let running = try await Organizer.start(configuration: config, storage: store, logger: logger)
-        return TestOrganizer(running: running, storage: store)
+        try await start(storage: storage, heartbeat: heartbeat, missed: missed) { config in
+            config.alerts.evaluateInterval = .seconds(0.1)
+            config.webhooks = .init(backoffInitial: .seconds(0.05), backoffMax: .seconds(0.2), horizon: .seconds(120),
+                                    timeout: .seconds(5), alertmanagerResend: .seconds(60), workers: 2)
+            configure(&config)
+        }
     }
 
     static func withAlerting<T>(storage: (any Storage)? = nil, heartbeat: Double = 0.2, missed: Int = 2,

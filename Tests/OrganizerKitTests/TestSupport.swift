@@ -27,12 +27,14 @@ struct TestOrganizer {
     let storage: any Storage
 
     static func start(storage: (any Storage)? = nil, heartbeat: Double = 10, missed: Int = 3,
-                      firstRoundDelay: Double = 3600, deadlineMargin: Double = 30) async throws -> TestOrganizer {
+                      firstRoundDelay: Double = 3600, deadlineMargin: Double = 30,
+                      _ configure: (inout OrganizerConfiguration) -> Void = { _ in }) async throws -> TestOrganizer {
         var config = OrganizerConfiguration(host: "127.0.0.1", port: 0, adminTokens: [admin], readTokens: [reader])
         config.heartbeatInterval = .seconds(heartbeat)
         config.offlineAfterMissed = missed
         config.firstRoundDelay = .seconds(firstRoundDelay)
         config.deadlineMargin = .seconds(deadlineMargin)
+        configure(&config)
         var logger = Logger(label: "test.organizer")
         logger.logLevel = ProcessInfo.processInfo.environment["EARSHOT_TEST_LOG"] != nil ? .debug : .critical
         let store = try storage ?? SQLiteStorage.temporary()
