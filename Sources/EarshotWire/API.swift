@@ -231,14 +231,17 @@ public struct RunDetail: Codable, Sendable, Equatable {
     /// Per agent id, for failed and degraded runs (and when asked).
     public var evidence: [String: Evidence]
     public var thresholds: Thresholds?
+    /// Conference runs: legs, the hearing matrix, DTMF through the bridge.
+    public var conference: ConferenceSummary?
 
     enum CodingKeys: String, CodingKey {
-        case run, participants, directions, call, dtmf, register, options, evidence, thresholds
+        case run, participants, directions, call, dtmf, register, options, evidence, thresholds, conference
     }
 
     public init(run: RunSummary, participants: [ParticipantInfo], directions: [StreamMetrics] = [],
                 call: CallSummary? = nil, dtmf: DTMFSummary? = nil, register: RegisterSummary? = nil,
-                options: OptionsSummary? = nil, evidence: [String: Evidence] = [:], thresholds: Thresholds? = nil) {
+                options: OptionsSummary? = nil, evidence: [String: Evidence] = [:], thresholds: Thresholds? = nil,
+                conference: ConferenceSummary? = nil) {
         self.run = run
         self.participants = participants
         self.directions = directions
@@ -248,6 +251,7 @@ public struct RunDetail: Codable, Sendable, Equatable {
         self.options = options
         self.evidence = evidence
         self.thresholds = thresholds
+        self.conference = conference
     }
 }
 

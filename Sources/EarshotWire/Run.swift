@@ -179,17 +179,19 @@ public struct Assignment: Codable, Sendable, Equatable {
     public var answer: AnswerSpec?
     public var register: RegisterSpec?
     public var options: OptionsSpec?
+    /// For `conference` (roles participant and bridge).
+    public var conference: ConferenceAssignment?
     /// Attach the evidence (ladder, per-second counters) even when the run passes.
     public var alwaysEvidence: Bool
 
     enum CodingKeys: String, CodingKey {
         case runID = "run_id", suite, testType = "test_type", role, startAt = "start_at", deadline, peers
-        case call, answer, register, options, alwaysEvidence = "always_evidence"
+        case call, answer, register, options, conference, alwaysEvidence = "always_evidence"
     }
 
     public init(runID: String, suite: String, testType: TestType, role: ParticipantRole, startAt: Date, deadline: Date,
                 peers: [Peer] = [], call: CallSpec? = nil, answer: AnswerSpec? = nil, register: RegisterSpec? = nil,
-                options: OptionsSpec? = nil, alwaysEvidence: Bool = false) {
+                options: OptionsSpec? = nil, conference: ConferenceAssignment? = nil, alwaysEvidence: Bool = false) {
         self.runID = runID
         self.suite = suite
         self.testType = testType
@@ -201,12 +203,16 @@ public struct Assignment: Codable, Sendable, Equatable {
         self.answer = answer
         self.register = register
         self.options = options
+        self.conference = conference
         self.alwaysEvidence = alwaysEvidence
     }
 }
 
 /// The SIP header that ties an INVITE to its run (the callee reports under that run id).
 public let runHeaderName = "X-Earshot-Run"
+
+/// The calling agent's id, on conference INVITEs: the bridge attributes each leg by it.
+public let agentHeaderName = "X-Earshot-Agent"
 
 // MARK: - results
 
@@ -509,19 +515,25 @@ public struct RunResult: Codable, Sendable, Equatable {
     public var dtmf: DTMFSummary?
     public var register: RegisterSummary?
     public var options: OptionsSummary?
+    /// A conference participant's view of its leg: join time, the tones it heard.
+    public var conference: ParticipantConferenceReport?
+    /// A conference bridge's report.
+    public var bridge: BridgeRunReport?
     public var evidence: Evidence?
     /// The engine's full report (earshot call's JSON), kept so every figure can be recomputed.
     public var raw: JSONValue?
 
     enum CodingKeys: String, CodingKey {
         case runID = "run_id", agentID = "agent_id", role, testType = "test_type", status, cause
-        case startedAt = "started_at", endedAt = "ended_at", call, streams, dtmf, register, options, evidence, raw
+        case startedAt = "started_at", endedAt = "ended_at", call, streams, dtmf, register, options, conference
+        case bridge = "conference_bridge", evidence, raw
     }
 
     public init(runID: String, agentID: String, role: ParticipantRole, testType: TestType, status: RunStatus,
                 cause: RunCause? = nil, startedAt: Date? = nil, endedAt: Date? = nil, call: CallSummary? = nil,
                 streams: [StreamMetrics] = [], dtmf: DTMFSummary? = nil, register: RegisterSummary? = nil,
-                options: OptionsSummary? = nil, evidence: Evidence? = nil, raw: JSONValue? = nil) {
+                options: OptionsSummary? = nil, conference: ParticipantConferenceReport? = nil,
+                bridge: BridgeRunReport? = nil, evidence: Evidence? = nil, raw: JSONValue? = nil) {
         self.runID = runID
         self.agentID = agentID
         self.role = role
@@ -535,6 +547,8 @@ public struct RunResult: Codable, Sendable, Equatable {
         self.dtmf = dtmf
         self.register = register
         self.options = options
+        self.conference = conference
+        self.bridge = bridge
         self.evidence = evidence
         self.raw = raw
     }

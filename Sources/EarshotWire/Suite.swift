@@ -266,17 +266,20 @@ public struct SuiteSpec: Codable, Sendable, Equatable, Hashable {
     public var target: String?
     public var thresholds: Thresholds
     public var paused: Bool
+    /// For `conference`: the bridge, cap, join spread, PIN, DTMF handling (defaults when absent).
+    public var conference: ConferenceSettings?
 
     enum CodingKeys: String, CodingKey {
         case name, type, description, members, topology, interval, period, duration, codec, transport, dtmf
-        case sessionExpires = "session_expires", via, target, thresholds, paused
+        case sessionExpires = "session_expires", via, target, thresholds, paused, conference
     }
 
     public init(name: String, type: TestType, description: String? = nil, members: MemberSelector = .all,
                 topology: Topology = .mesh, interval: WireDuration = .minutes(5), period: WireDuration? = nil,
                 duration: WireDuration = .seconds(10), codec: String = "PCMU", transport: String = "udp",
                 dtmf: String? = nil, sessionExpires: Int? = nil, via: SIPInfrastructure? = nil,
-                target: String? = nil, thresholds: Thresholds = .defaults, paused: Bool = false) {
+                target: String? = nil, thresholds: Thresholds = .defaults, paused: Bool = false,
+                conference: ConferenceSettings? = nil) {
         self.name = name
         self.type = type
         self.description = description
@@ -293,6 +296,7 @@ public struct SuiteSpec: Codable, Sendable, Equatable, Hashable {
         self.target = target
         self.thresholds = thresholds
         self.paused = paused
+        self.conference = conference ?? (type == .conference ? ConferenceSettings() : nil)
     }
 
     /// Missing keys take the defaults above; `type` and `name` are required.
@@ -319,6 +323,8 @@ public struct SuiteSpec: Codable, Sendable, Equatable, Hashable {
         target = try c.decodeIfPresent(String.self, forKey: .target)
         thresholds = try c.decodeIfPresent(Thresholds.self, forKey: .thresholds) ?? .defaults
         paused = try c.decodeIfPresent(Bool.self, forKey: .paused) ?? false
+        conference = try c.decodeIfPresent(ConferenceSettings.self, forKey: .conference)
+            ?? (type == .conference ? ConferenceSettings() : nil)
     }
 
     /// Problems that make the suite unusable, as sentences naming the field. Empty when valid.
@@ -350,9 +356,10 @@ public struct SuiteSpec: Codable, Sendable, Equatable, Hashable {
         switch type {
         case .options where (target ?? "").isEmpty: out.append("target: an options suite needs a SIP URI to ping")
         case .register where (via?.registrar ?? "").isEmpty: out.append("via.registrar: a register suite needs a registrar")
-        case .conference: out.append("type: conference suites arrive with the conference bridge")
+        case .conference: out += (conference ?? ConferenceSettings()).problems(duration: duration)
         default: break
         }
+        if type != .conference, conference != nil { out.append("conference: only for type conference") }
         return out
     }
 
@@ -360,6 +367,15 @@ public struct SuiteSpec: Codable, Sendable, Equatable, Hashable {
     public static func defaultMesh(interval: WireDuration = .minutes(5)) -> SuiteSpec {
         SuiteSpec(name: "default", type: .p2p, description: "Full p2p mesh of all agents (restore to default)",
                   members: .all, topology: .mesh, interval: interval, duration: .seconds(10))
+    }
+
+    /// The default conference of "restore to default" (DESIGN §4): all agents up to the cap on
+    /// the built-in bridge, hosted by a different agent each round, with DTMF through it.
+    public static func defaultConference(interval: WireDuration = .minutes(5)) -> SuiteSpec {
+        SuiteSpec(name: "default-conference", type: .conference,
+                  description: "All agents (up to \(ConferenceSettings.defaultMaxParticipants)) in one conference on the built-in bridge (restore to default)",
+                  members: .all, interval: interval, duration: .seconds(20), dtmf: "159#",
+                  conference: ConferenceSettings(bridge: .rotate))
     }
 }
 

@@ -91,6 +91,14 @@ public struct MediaParameters: Sendable, Hashable {
     public var latchToSource: Bool
     /// Packetisation, ms (SDP ptime); 20 by default.
     public var ptimeMs: Int
+    /// Join this bridge (opened on the same loop): what this session sends is the mix of the
+    /// other members, what it receives goes into the mix. `toneFrequency` is then unused.
+    public var bridge: MediaBridge?
+    /// The member's name in the bridge report (an agent id, a caller URI).
+    public var memberLabel: String?
+    /// Frequencies to watch in what arrives (a conference participant: every other member's
+    /// tone and its own); reported per second in `MediaReport.Received.tones`.
+    public var watchTones: [Int]
 
     public init(
         remote: MediaEndpoint,
@@ -101,7 +109,10 @@ public struct MediaParameters: Sendable, Hashable {
         expectedRemoteToneFrequency: Int? = nil,
         ssrc: UInt32? = nil,
         latchToSource: Bool = false,
-        ptimeMs: Int = 20
+        ptimeMs: Int = 20,
+        bridge: MediaBridge? = nil,
+        memberLabel: String? = nil,
+        watchTones: [Int] = []
     ) {
         self.remote = remote
         self.rtcpRemotePort = rtcpRemotePort
@@ -112,6 +123,9 @@ public struct MediaParameters: Sendable, Hashable {
         self.ssrc = ssrc
         self.latchToSource = latchToSource
         self.ptimeMs = ptimeMs
+        self.bridge = bridge
+        self.memberLabel = memberLabel
+        self.watchTones = watchTones
     }
 
     var rtcpRemote: MediaEndpoint { remote.with(port: rtcpRemotePort ?? (remote.port &+ 1)) }
@@ -136,6 +150,9 @@ public struct MediaEngineError: Error, Hashable, Sendable, CustomStringConvertib
         case notStarted = "not_started"
         case alreadyStarted = "already_started"
         case shutDown = "shut_down"
+        case unknownBridge = "unknown_bridge"
+        /// The bridge has `maxParticipants` members already.
+        case bridgeFull = "bridge_full"
     }
 
     public let code: Code

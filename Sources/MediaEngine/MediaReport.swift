@@ -162,6 +162,8 @@ public struct MediaReport: Sendable, Encodable {
         public var dscpValues: [UInt8]
         public var audioOK: Bool
         public var audio: AudioCheck
+        /// Per `MediaParameters.watchTones` frequency, in order (empty when none were watched).
+        public var tones: [ToneObservation] = []
         /// ms from `start` to the first RTP packet accepted (negative: it arrived before `start`).
         public var firstPacketMs: Double?
         public var dtmfDigitsReceived: [Digit]
@@ -185,7 +187,7 @@ public struct MediaReport: Sendable, Encodable {
             case jbMs = "jb_ms", jbDiscards = "jb_discards", jitterBuffer = "jitter_buffer", effectiveLossPct = "effective_loss_pct"
             case rFactor = "r_factor", rFactorLQ = "r_factor_lq", mosCQ = "mos_cq", mosLQ = "mos_lq", quality
             case impairments, impairmentsLQ = "impairments_lq", eModel = "e_model"
-            case dscpReceived = "dscp_received", dscpValues = "dscp_values", audioOK = "audio_ok", audio
+            case dscpReceived = "dscp_received", dscpValues = "dscp_values", audioOK = "audio_ok", audio, tones
             case firstPacketMs = "first_packet_ms", dtmfDigitsReceived = "dtmf_digits_received", dtmf
             case senderReportedPackets = "sender_reported_packets", senderReportedOctets = "sender_reported_octets"
             case byeReceived = "bye_received", notes
@@ -233,6 +235,7 @@ public struct MediaReport: Sendable, Encodable {
             try c.encode(dscpValues, forKey: .dscpValues)
             try c.encode(audioOK, forKey: .audioOK)
             try c.encode(audio, forKey: .audio)
+            try c.encode(tones, forKey: .tones)
             try c.encode(firstPacketMs, forKey: .firstPacketMs)
             try c.encode(dtmfDigitsReceived, forKey: .dtmfDigitsReceived)
             try c.encode(dtmf, forKey: .dtmf)

@@ -29,13 +29,25 @@ public struct RunFacts: Sendable, Equatable {
     /// The DTMF digits the suite asked for (the assignment's `call.dtmf`); nil when the run
     /// sends none. When set, the caller must have sent them and the callee received them.
     public var expectedDTMF: String?
+    /// Conference runs: the plan every participant got (members, tones, join offsets, DTMF
+    /// sender, bridge mode) — the judge needs it to know who should hear whom.
+    public var conference: ConferenceAssignment?
+    /// Conference runs on the built-in bridge: the agent hosting it (a participant with role
+    /// `bridge`); nil for an external room.
+    public var bridgeAgentID: String?
+    /// Agent id → site, for the conference legs.
+    public var sites: [String: String]
 
     public init(deadlinePassed: Bool = false, offlineAtPlanning: Set<String> = [], lost: Set<String> = [],
-                expectedDTMF: String? = nil) {
+                expectedDTMF: String? = nil, conference: ConferenceAssignment? = nil, bridgeAgentID: String? = nil,
+                sites: [String: String] = [:]) {
         self.deadlinePassed = deadlinePassed
         self.offlineAtPlanning = offlineAtPlanning
         self.lost = lost
         self.expectedDTMF = expectedDTMF
+        self.conference = conference
+        self.bridgeAgentID = bridgeAgentID
+        self.sites = sites
     }
 }
 
@@ -105,11 +117,13 @@ public struct RunVerdict: Sendable, Equatable {
     public var breaches: [ThresholdBreach]
     /// Participants whose result has not arrived.
     public var missing: [String]
+    /// Conference runs: legs, hearing matrix, DTMF through the bridge.
+    public var conference: ConferenceSummary?
 
     public init(isFinal: Bool, status: RunStatus, cause: RunCause?, directions: [StreamMetrics] = [],
                 call: CallSummary? = nil, dtmf: DTMFSummary? = nil, register: RegisterSummary? = nil,
                 options: OptionsSummary? = nil, evidence: [String: Evidence] = [:], breaches: [ThresholdBreach] = [],
-                missing: [String] = []) {
+                missing: [String] = [], conference: ConferenceSummary? = nil) {
         self.isFinal = isFinal
         self.status = status
         self.cause = cause
@@ -121,6 +135,7 @@ public struct RunVerdict: Sendable, Equatable {
         self.evidence = evidence
         self.breaches = breaches
         self.missing = missing
+        self.conference = conference
     }
 
     /// The worst direction's MOS-CQ (for `RunSummary.mos_min`).

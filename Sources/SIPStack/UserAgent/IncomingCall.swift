@@ -41,12 +41,20 @@ public struct IncomingCallSettings: Sendable, Hashable {
     public var ringTime: Duration?
     /// Reject the call with this status instead of answering.
     public var rejectWith: Int?
+    /// Answer onto this conference bridge (a member: it hears the mix, its audio goes into
+    /// it); a full bridge answers 486 Busy Here. Nil: an ordinary test call.
+    public var bridge: MediaBridge?
+    /// The member's label in the bridge report (the caller's agent id or URI).
+    public var memberLabel: String?
 
-    public init(toneFrequency: Int? = nil, expectedRemoteTone: Int? = nil, ringTime: Duration? = nil, rejectWith: Int? = nil) {
+    public init(toneFrequency: Int? = nil, expectedRemoteTone: Int? = nil, ringTime: Duration? = nil, rejectWith: Int? = nil,
+                bridge: MediaBridge? = nil, memberLabel: String? = nil) {
         self.toneFrequency = toneFrequency
         self.expectedRemoteTone = expectedRemoteTone
         self.ringTime = ringTime
         self.rejectWith = rejectWith
+        self.bridge = bridge
+        self.memberLabel = memberLabel
     }
 }
 

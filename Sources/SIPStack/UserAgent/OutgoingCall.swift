@@ -32,11 +32,18 @@ public struct CallRequest: Sendable {
     public var toneFrequency: Int?
     /// RFC 4028 settings for this call; nil: the user agent's `sessionTimer`.
     public var sessionTimer: SessionTimerSettings?
+    /// Digits sent (RFC 4733) `pinDelay` after the answer, before `dtmf`: a conference PIN.
+    public var pin: String?
+    public var pinDelay: Duration
+    /// Frequencies to watch in what arrives (`MediaParameters.watchTones`): a conference
+    /// participant's peers' tones and its own.
+    public var watchTones: [Int]
 
     public init(target: SIPURI, destination: SIPDestination, duration: Duration = .seconds(20), payloadType: UInt8 = 0,
                 dtmf: String? = nil, dtmfDelay: Duration = .seconds(2), username: String? = nil, password: String? = nil,
                 expectedRemoteTone: Int? = nil, noAnswerTimeout: Duration = .seconds(32), from: SIPURI? = nil,
-                extraHeaders: SIPHeaders = [], toneFrequency: Int? = nil, sessionTimer: SessionTimerSettings? = nil) {
+                extraHeaders: SIPHeaders = [], toneFrequency: Int? = nil, sessionTimer: SessionTimerSettings? = nil,
+                pin: String? = nil, pinDelay: Duration = .milliseconds(500), watchTones: [Int] = []) {
         self.target = target
         self.destination = destination
         self.duration = duration
@@ -51,6 +58,9 @@ public struct CallRequest: Sendable {
         self.extraHeaders = extraHeaders
         self.toneFrequency = toneFrequency
         self.sessionTimer = sessionTimer
+        self.pin = pin
+        self.pinDelay = pinDelay
+        self.watchTones = watchTones
     }
 }
 
