@@ -46,7 +46,8 @@ enum ConferencePlanFixture {
 
     @Test func tonesFollowTheIdentifyingToneTableAndStayDistinctUpToSeventeen() {
         let many = (0..<17).map { F.agent(String(format: "m%02d", $0), "m\($0)") }
-        let p = F.plan(F.suite(ConferenceSettings(maxParticipants: 17)), members: many, candidates: bridges)
+        let p = F.plan(F.suite(ConferenceSettings(maxParticipants: 17)), members: many,
+                       candidates: [F.agent("b1", "big-bridge", budget: 40)])
         #expect(p.members.count == 17)
         #expect(Set(p.members.map(\.toneHz)).count == 17)
         #expect(p.members.map(\.toneHz) == Planner.conferenceTones)
