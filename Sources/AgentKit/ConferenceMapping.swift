@@ -149,7 +149,7 @@ extension ResultMapping {
         let bridge = BridgeRunReport(
             conferenceID: conference.conferenceID, dtmfMode: conference.dtmfMode, maxParticipants: report.maxParticipants,
             peakParticipants: report.peakParticipants, refused: report.refused, legs: legReports, ticks: report.ticks,
-            tickLatenessP99Us: report.tickLateness.p99.map(Double.init), clippedSamples: report.clippedSamples)
+            tickLatenessP99Us: report.tickLateness.p99.map { Double($0) }, clippedSamples: report.clippedSamples)
         return RunResult(
             runID: context.runID, agentID: context.agentID, role: .bridge, testType: .conference, status: .passed,
             startedAt: context.startedAt, endedAt: context.endedAt, streams: streams, bridge: bridge,

@@ -1,8 +1,10 @@
 @testable import AgentKit
 import EarshotWire
 import Foundation
+import InteropTestSupport
 import SIPCore
 import SIPStack
+import SIPTransaction
 import Testing
 
 /// Conference runs between real executors on loopback (issue 6): one bridge agent and its
@@ -73,6 +75,9 @@ struct ConferenceExecutorTests {
         #expect(report.legs.map(\.dtmfReceived) == ["159", "", ""])
         #expect(report.legs[0].dtmfForwarded > 0)
         #expect(report.peakParticipants == 3 && report.refused == 0)
+        // About 8 s of mixing (opened 1 s early, 7 s of conference); lateness in whole µs.
+        #expect(report.ticks > 300)
+        #expect(report.tickLatenessP99Us.map { $0 >= 0 && $0 == $0.rounded() } == true)
         // Joined in order, about when planned (ms after start_at).
         let joins = report.legs.map(\.joinedAtMs)
         #expect(joins == joins.sorted() && joins[2] > 1000)
@@ -227,5 +232,95 @@ struct ConferenceExecutorTests {
 
         await plain.shutdown()
         await host.shutdown()
+    }
+}
+
+/// A registrar that accepts every REGISTER (200, the Contact and Expires it was sent) and keeps
+/// what it got: a UDP socket on 127.0.0.1 read by its own thread (not the cooperative pool).
+final class RecordingRegistrar: @unchecked Sendable {
+    private let socket: LoopbackSocket
+    private let lock = NSLock()
+    private var received: [SIPRequest] = []
+    private var running = true
+    private let done = DispatchSemaphore(value: 0)
+    let port: UInt16
+
+    init() throws {
+        guard let socket = LoopbackSocket(ipv6: false) else { throw RegistrarError() }
+        var bound = sockaddr_in()
+        var boundLength = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &bound) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket.descriptor, $0, &boundLength) }
+        }
+        var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
+        setsockopt(socket.descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        self.socket = socket
+        port = UInt16(bigEndian: bound.sin_port)
+        Thread.detachNewThread { [self] in serve() }
+    }
+
+    struct RegistrarError: Error {}
+
+    private func serve() {
+        var buffer = [UInt8](repeating: 0, count: 65_535)
+        while lock.withLock({ running }) {
+            var source = sockaddr_in()
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let count = withUnsafeMutablePointer(to: &source) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(socket.descriptor, &buffer, buffer.count, 0, $0, &length) }
+            }
+            guard count > 0, let request = try? SIPRequest(parsing: Array(buffer[0..<count])), request.method == .register else { continue }
+            lock.withLock { received.append(request) }
+            var headers = SIPHeaders()
+            if let contact = request.headers.first(.contact)?.value {
+                headers.add(.contact, contact + ";expires=\(request.headers.first(.expires)?.value ?? "300")")
+            }
+            if let response = try? SIPResponse(answering: request, statusCode: 200, toTag: "reg1", headers: headers) {
+                _ = socket.send(response.serialize(), to: UInt16(bigEndian: source.sin_port))
+            }
+        }
+        done.signal()
+    }
+
+    var requests: [SIPRequest] { lock.withLock { received } }
+
+    func stop() {
+        lock.withLock { running = false }
+        done.wait()
+    }
+}
+
+extension ConferenceExecutorTests {
+    @Test func theBridgeAndARoomRegisterWithTheirNameAsContactUser() async throws {
+        let registrar = try RecordingRegistrar()
+        defer { registrar.stop() }
+        let (bridge, results) = try await Self.executor(
+            "ag_BR", ports: 27700...27749, rooms: [RoomConfiguration(name: "room7", registrar: "127.0.0.1:\(registrar.port)")])
+        let run = "run-reg"
+        var (bridgePart, _) = Self.assignments(run, bridgeID: "ag_BR", uri: "sip:conf-\(run)@example.net",
+                                               members: Self.members(["ag_A"], offsets: [0]), durationS: 1,
+                                               start: Date().addingTimeInterval(1.5))
+        bridgePart?.conference?.registrar = "127.0.0.1:\(registrar.port)"
+        #expect(await bridge.offer(try #require(bridgePart)).accepted)
+        let result = try #require(try await results.result(run, seconds: 30))
+        #expect(result.status == .passed)
+        #expect(result.bridge?.legs.isEmpty == true)
+        #expect(result.evidence?.notes.first == "registered sip:conf-\(run)@example.net at 127.0.0.1:\(registrar.port): registered for 300 s")
+        await bridge.shutdown()
+
+        func contactUser(_ request: SIPRequest) -> String? {
+            guard let value = request.headers.first(.contact)?.value,
+                  let start = value.range(of: "sip:"), let at = value[start.upperBound...].firstIndex(of: "@") else { return nil }
+            return String(value[start.upperBound..<at])
+        }
+        let requests = registrar.requests
+        let conference = requests.filter { $0.headers.first(.to)?.value.contains("conf-\(run)@example.net") == true }
+        // Registered for the conference, then removed at its end (Expires: 0).
+        #expect(conference.map { $0.headers.first(.expires)?.value } == ["300", "0"])
+        #expect(conference.map(contactUser) == ["conf-\(run)", "conf-\(run)"])
+        // The room: registered at start (AOR at the registrar's host), removed at shutdown.
+        let room = requests.filter { $0.headers.first(.to)?.value.contains("sip:room7@127.0.0.1") == true }
+        #expect(room.map { $0.headers.first(.expires)?.value } == ["300", "0"])
+        #expect(room.first.flatMap(contactUser) == "room7")
     }
 }
