@@ -417,7 +417,7 @@ actor AgentRuntime {
     /// (conference included: every agent can be a participant) and whether it hosts bridges.
     static func capabilities(_ configuration: AgentConfiguration) -> AgentCapabilities {
         AgentCapabilities(maxConcurrentCalls: configuration.maxConcurrentCalls,
-                          tests: AgentCapabilities().tests + [.conference], bridge: configuration.bridge)
+                          tests: AgentCapabilities().tests.filter { $0 != .conference } + [.conference], bridge: configuration.bridge)
     }
 
     /// What the organizer says when it refuses us: logged plainly, and whether to wait the
