@@ -167,8 +167,9 @@ struct RTPSender: Sendable {
     /// audio's sequence space) and, for every packet of one event, the timestamp this stream
     /// had at the tick its first packet went out (§2.5.1.2: all packets of an event carry the
     /// start timestamp). End reports go out as often as they arrived. While an event is under
-    /// way (start passed on, end not yet) the audio is held back — §2.5.1.1 lets a sender stop
-    /// audio during an event; a receiver sees a pause, not loss. True when the tick is used up.
+    /// way (start passed on, end not yet) the audio is held back, as this sender's own digits
+    /// replace the audio while they last; a receiver sees a pause, not loss. True when the
+    /// tick is used up.
     private mutating func emitRelayed(tick: Int64, due: Int64, into outbox: inout Outbox) -> Bool {
         guard let eventPayloadType else { return false }
         if relayQueue.isEmpty {
