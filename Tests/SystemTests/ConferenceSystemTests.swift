@@ -199,7 +199,8 @@ struct ConferenceSystemTests {
     /// External-room mode: the suite points at a conference URI behind Kamailio; the room is a
     /// standing room of an agent registered there (standing in for a PBX room) that demands a
     /// PIN, which the participants send as DTMF. Same results as the built-in mode.
-    @Test(.enabled(if: System.canUseNetns || FileManager.default.isExecutableFile(atPath: "/usr/sbin/kamailio"), "kamailio missing"))
+    @Test(.enabled(if: System.canUseNetns || FileManager.default.isExecutableFile(atPath: "/usr/sbin/kamailio"),
+                   "kamailio missing: run scripts/install-test-deps"))
     func externalRoomBehindKamailioWithPIN() throws {
         let scratch = try ScratchDirectory(prefix: "sys-confroom")
         let proxyPort = System.freeTCPPort()
@@ -220,10 +221,8 @@ struct ConferenceSystemTests {
         defer { agents.forEach { $0.stop() } }
         #expect(organizer.waitOnline(participants + ["pbx"]))
         // The room is registered before the run starts.
-        #expect(waitUntil(seconds: 30, interval: 0.5) {
-            (try? String(contentsOfFile: scratch.path("kamailio/kamailio.log"), encoding: .utf8)) != nil
-                && (agents.last?.logs.contains("room100") ?? false)
-        })
+        let pbx = try #require(agents.last)
+        #expect(waitUntil(seconds: 30, interval: 0.5) { pbx.logs.contains("room room100 registered at") }, "\(pbx.logs.suffix(2000))")
 
         let detail = try Self.runConference(organizer, yaml: Self.suiteYAML(
             name: "room", members: participants,
