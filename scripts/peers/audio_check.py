@@ -3,6 +3,10 @@
 
   audio_check.py wav FILE                 -> "<Hz> <seconds>"
   audio_check.py pcap FILE SRCPORT        -> "<Hz> <packets>"  (UDP from SRCPORT, payload type 0 or 8)
+  audio_check.py tones FILE START HZ...    -> one line per HZ: "<Hz> <fraction> <mean level dBFS>"
+      over the 20 ms frames of the WAV from START seconds on: the share of frames in which the
+      tone's level (Goertzel amplitude estimate) is at least -40 dBFS, and the mean level of
+      those frames ("-" when none). Checks a conference mix: which tones it holds, at what level.
 
 The peak is searched from 100 to 3990 Hz in 10 Hz steps with the Goertzel algorithm over 0.2 s
 taken one second in (or at the start of shorter signals). Used by scripts/peers/selftest.
@@ -64,7 +68,34 @@ def from_pcap(path, sport):
     return samples, n
 
 
+def tone_levels(x, freqs, start, rate=8000, n=160, floor_db=-40.0):
+    frames = [x[i:i + n] for i in range(int(start * rate), len(x) - n + 1, n)]
+    out = []
+    for f in freqs:
+        w = 2 * math.cos(2 * math.pi * f / rate)
+        levels = []
+        for frame in frames:
+            s1 = s2 = 0.0
+            for v in frame:
+                s1, s2 = v + w * s1 - s2, s1
+            power = max(0.0, s1 * s1 + s2 * s2 - w * s1 * s2)
+            amplitude = 2 * math.sqrt(power) / n
+            levels.append(20 * math.log10(amplitude / 32768) if amplitude > 0 else -200.0)
+        present = [l for l in levels if l >= floor_db]
+        fraction = len(present) / len(levels) if levels else 0.0
+        mean = "%.1f" % (sum(present) / len(present)) if present else "-"
+        out.append("%d %.3f %s" % (f, fraction, mean))
+    return out
+
+
 def main():
+    if sys.argv[1] == "tones":
+        w = wave.open(sys.argv[2])
+        raw = w.readframes(w.getnframes())
+        x = list(struct.unpack("<%dh" % (len(raw) // 2), raw))[::w.getnchannels()]
+        for line in tone_levels(x, [int(f) for f in sys.argv[4:]], float(sys.argv[3]), w.getframerate()):
+            print(line)
+        return
     if sys.argv[1] == "wav":
         w = wave.open(sys.argv[2])
         raw = w.readframes(w.getnframes())
