@@ -12,7 +12,7 @@ extension ConsoleRender {
 
         var sections: [String] = []
         var head = ["run \(run.id) — \(run.testType.rawValue) in suite \(run.suite): \(run.status.rawValue.uppercased())"]
-        head.append("  \(run.participants.joined(separator: " → "))\(run.roundID.map { " · round \($0)" } ?? "")")
+        head.append("  \(Self.participantList(run))\(run.roundID.map { " · round \($0)" } ?? "")")
         var times = "  planned \(time(run.plannedAt)), start \(time(run.startAt))"
         if let ended = run.endedAt { times += ", ended \(time(ended))" }
         head.append(times)
@@ -31,7 +31,10 @@ extension ConsoleRender {
             sections.append("Participants\n" + table.render(width: width))
         }
 
-        if !detail.directions.isEmpty {
+        if let conference = detail.conference {
+            // The legs carry every direction (up and down).
+            sections += self.conference(conference, name: name)
+        } else if !detail.directions.isEmpty {
             sections.append("Media (each direction as its receiver measured it)\n" + directions(detail.directions, name: name))
         }
 
