@@ -85,7 +85,8 @@ public final class Agent: Service {
         let executor = try await AssignmentExecutor.start(ExecutorConfiguration(
             sipHost: configuration.sipHost, sipPort: configuration.sipPort, advertisedHost: configuration.advertisedHost,
             routeProbeHost: URL(string: configuration.organizerURL)?.host, rtpPorts: configuration.rtpPorts,
-            maxConcurrentCalls: configuration.maxConcurrentCalls), agentID: credential?.agentID ?? "", logger: logger)
+            maxConcurrentCalls: configuration.maxConcurrentCalls, bridge: configuration.bridge, rooms: configuration.rooms),
+            agentID: credential?.agentID ?? "", logger: logger)
         let runtime = AgentRuntime(configuration: configuration, logger: logger, store: store, credential: credential, spool: spool,
                                    executor: executor, tls: tls)
         await executor.setResultSink { [weak runtime] result in await runtime?.deliver(result) }
@@ -408,8 +409,15 @@ actor AgentRuntime {
             agentID: credential.agentID, credential: credential.credential, name: name,
             version: configuration.version, site: configuration.site ?? credential.site, subnet: configuration.subnet,
             labels: configuration.labels, sipContacts: await executor.contacts(),
-            capabilities: AgentCapabilities(maxConcurrentCalls: configuration.maxConcurrentCalls),
+            capabilities: Self.capabilities(configuration),
             activeRuns: await executor.activeRunIDs, spooled: spool.count)
+    }
+
+    /// What `hello` announces: PCMU/PCMA over UDP/TCP, the call budget, every test type
+    /// (conference included: every agent can be a participant) and whether it hosts bridges.
+    static func capabilities(_ configuration: AgentConfiguration) -> AgentCapabilities {
+        AgentCapabilities(maxConcurrentCalls: configuration.maxConcurrentCalls,
+                          tests: AgentCapabilities().tests.filter { $0 != .conference } + [.conference], bridge: configuration.bridge)
     }
 
     /// What the organizer says when it refuses us: logged plainly, and whether to wait the

@@ -1,3 +1,4 @@
+import EarshotWire
 import Foundation
 
 /// How an agent is set up (DESIGN §3, §7): where its organizer is, who it is, where it keeps
@@ -37,6 +38,11 @@ public struct AgentConfiguration: Sendable {
     public var reconnectCap: Duration
     /// The version announced in `hello`.
     public var version: String
+    /// Hosts conference bridges: announced as the `bridge` capability (bridge assignments are
+    /// refused without it).
+    public var bridge: Bool
+    /// Standing conference rooms, open for the agent's lifetime (a stand-in for a PBX room).
+    public var rooms: [RoomConfiguration]
 
     public init(organizerURL: String, enrollmentToken: String? = nil, stateDirectory: String,
                 name: String? = nil, site: String? = nil, subnet: String? = nil,
@@ -44,7 +50,7 @@ public struct AgentConfiguration: Sendable {
                 advertisedHost: String? = nil, rtpPorts: ClosedRange<UInt16> = 40000...40999, maxConcurrentCalls: Int = 20,
                 heartbeatInterval: Duration? = nil, tlsCAFile: String? = nil, spoolLimit: Int = 10_000,
                 reconnectBase: Duration = .seconds(1), reconnectCap: Duration = .seconds(60),
-                version: String = AgentVersion.string) {
+                version: String = AgentVersion.string, bridge: Bool = true, rooms: [RoomConfiguration] = []) {
         self.organizerURL = organizerURL
         self.enrollmentToken = enrollmentToken
         self.stateDirectory = stateDirectory
@@ -63,6 +69,8 @@ public struct AgentConfiguration: Sendable {
         self.reconnectBase = reconnectBase
         self.reconnectCap = reconnectCap
         self.version = version
+        self.bridge = bridge
+        self.rooms = rooms
     }
 
     /// Checks what can be checked without the network.
@@ -82,6 +90,12 @@ public struct AgentConfiguration: Sendable {
         guard reconnectBase > .zero, reconnectCap >= reconnectBase else {
             throw .invalid("reconnect delays: need 0 < base ≤ cap")
         }
+        var names: Set<String> = []
+        for room in rooms {
+            try room.validate()
+            guard names.insert(room.name).inserted else { throw .invalid("room \(room.name) is configured twice") }
+        }
+        if !rooms.isEmpty, !bridge { throw .invalid("rooms need the bridge capability (remove --no-bridge or the rooms)") }
     }
 
     /// `k=v,k2=v2` → labels; bad input says which pair is wrong.
@@ -124,6 +138,70 @@ public struct AgentConfiguration: Sendable {
         }
         guard !host.isEmpty else { throw .invalid("SIP listen address \(text): no host") }
         return (host, port)
+    }
+}
+
+/// A standing conference room (`--room NAME[:PIN]`): one bridge open for the agent's
+/// lifetime, answering INVITEs whose Request-URI (or To) user part is `name`, registered at
+/// `registrar` under `aor` when one is given. It stands in for a PBX room: its calls are not
+/// reported to the organizer, only logged.
+public struct RoomConfiguration: Codable, Sendable, Equatable, Hashable {
+    public var name: String
+    /// Digits a caller must send (RFC 4733) before it is mixed.
+    public var pin: String?
+    public var maxParticipants: Int?
+    public var dtmfMode: DTMFRelayMode?
+    /// `HOST:PORT` of a registrar to register the room at (refreshed before it expires).
+    public var registrar: String?
+    /// The address of record; nil: `sip:<name>@<registrar host>`.
+    public var aor: String?
+    /// Digest credentials for the registrar (username nil: the room's name).
+    public var username: String?
+    public var password: String?
+
+    enum CodingKeys: String, CodingKey {
+        case name, pin, maxParticipants = "max_participants", dtmfMode = "dtmf_mode", registrar, aor, username, password
+    }
+
+    public init(name: String, pin: String? = nil, maxParticipants: Int? = nil, dtmfMode: DTMFRelayMode? = nil,
+                registrar: String? = nil, aor: String? = nil, username: String? = nil, password: String? = nil) {
+        self.name = name
+        self.pin = pin
+        self.maxParticipants = maxParticipants
+        self.dtmfMode = dtmfMode
+        self.registrar = registrar
+        self.aor = aor
+        self.username = username
+        self.password = password
+    }
+
+    /// `NAME` or `NAME:PIN` (`--room`).
+    public static func parse(_ text: String) throws(AgentConfigurationError) -> RoomConfiguration {
+        let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        let room = RoomConfiguration(name: parts[0], pin: parts.count == 2 ? parts[1] : nil)
+        try room.validate()
+        return room
+    }
+
+    /// The address of record: `aor`, else `sip:<name>@<domain>` (`domain`: the registrar's host).
+    public func addressOfRecord(domain: String? = nil) -> String? {
+        if let aor { return aor }
+        guard let host = domain ?? registrar.map({ (try? AgentConfiguration.parseListen($0))?.host ?? $0 }) else { return nil }
+        return "sip:\(name)@\(host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host)"
+    }
+
+    public func validate() throws(AgentConfigurationError) {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!~*'+")
+        guard !name.isEmpty, name.allSatisfy({ allowed.contains($0) }) else {
+            throw .invalid("room name \"\(name)\" must be a SIP user part: letters, digits and - _ . ! ~ * ' +")
+        }
+        if let pin, pin.isEmpty || !pin.allSatisfy({ "0123456789*#ABCD".contains($0) }) {
+            throw .invalid("room \(name): PIN \"\(pin)\" must be digits 0-9, *, #, A-D")
+        }
+        if let maxParticipants, !(2...500).contains(maxParticipants) {
+            throw .invalid("room \(name): max participants must be between 2 and 500, got \(maxParticipants)")
+        }
+        if let registrar { _ = try AgentConfiguration.parseListen(registrar) }
     }
 }
 

@@ -22,10 +22,14 @@ public struct ExecutorConfiguration: Sendable {
     public var rtpPorts: ClosedRange<UInt16>
     public var maxConcurrentCalls: Int
     public var timers: TransactionTimers
+    /// Hosts conference bridges (role `bridge`); without it such assignments are refused.
+    public var bridge: Bool
+    /// Standing rooms opened at start and kept for the executor's lifetime.
+    public var rooms: [RoomConfiguration]
 
     public init(sipHost: String = "0.0.0.0", sipPort: UInt16 = 5060, advertisedHost: String? = nil,
                 routeProbeHost: String? = nil, rtpPorts: ClosedRange<UInt16> = 40000...40999, maxConcurrentCalls: Int = 20,
-                timers: TransactionTimers = .rfc3261) {
+                timers: TransactionTimers = .rfc3261, bridge: Bool = true, rooms: [RoomConfiguration] = []) {
         self.sipHost = sipHost
         self.sipPort = sipPort
         self.advertisedHost = advertisedHost
@@ -33,23 +37,26 @@ public struct ExecutorConfiguration: Sendable {
         self.rtpPorts = rtpPorts
         self.maxConcurrentCalls = maxConcurrentCalls
         self.timers = timers
+        self.bridge = bridge
+        self.rooms = rooms
     }
 }
 
 /// Runs assignments with the agent's one SIP user agent and media engine (DESIGN §3): callers
 /// place their call at `start_at` with `X-Earshot-Run: <run>`, callees wait for an INVITE
 /// carrying their run id until the deadline; register and options tests use the same user
-/// agent. Every run ends in exactly one `RunResult`, handed to `results`.
+/// agent. Conference participants and bridges (ConferenceRuns.swift) and standing rooms
+/// use the same user agent. Every run ends in exactly one `RunResult`, handed to `results`.
 public actor AssignmentExecutor {
     public let configuration: ExecutorConfiguration
     let userAgent: SIPUserAgent
     let media: MediaEngine
-    private let logger: Logger
-    private var agentID: String
+    let logger: Logger
+    var agentID: String
     private var sink: (@Sendable (RunResult) async -> Void)?
 
     /// An accepted assignment not finished yet.
-    private struct Run {
+    struct Run {
         var assignment: Assignment
         var task: Task<Void, Never>?
         var cancelReason: String?
@@ -58,7 +65,14 @@ public actor AssignmentExecutor {
         /// The call is up (or being set up): only the user agent can end it now.
         var inCall = false
     }
-    private var runs: [String: Run] = [:]
+    var runs: [String: Run] = [:]
+    /// Bridges open now (conference runs and standing rooms), by the user part they answer.
+    var bridges: [String: OpenBridge] = [:]
+    /// Calls for a bridge that will not report them (refused before it opened, or still
+    /// ending when it closed): their reports are dropped.
+    var ignoredCalls: Set<String> = []
+    /// Standing rooms' registration retries.
+    var roomTasks: [Task<Void, Never>] = []
     /// Runs finished lately (a re-sent `assign` after a reconnect must not run them twice).
     private var finished: [String] = []
     private var finishedSet: Set<String> = []
@@ -113,6 +127,13 @@ public actor AssignmentExecutor {
         await userAgent.setIncomingCallHandler { [weak executor] report in
             Task { await executor?.incomingCallEnded(report) }
         }
+        do {
+            try await executor.openRooms()
+        } catch {
+            await userAgent.shutdown()
+            await media.shutdown()
+            throw error
+        }
         return executor
     }
 
@@ -147,6 +168,7 @@ public actor AssignmentExecutor {
             runs[runID]?.cancelReason = "the agent is shutting down"
             if !run.inCall { run.task?.cancel() }
         }
+        await closeRooms()
         await userAgent.shutdown()
         for run in runs.values { await run.task?.value }
         // Answered calls report through the user agent's handler, a moment after their BYE.
@@ -176,6 +198,10 @@ public actor AssignmentExecutor {
             runs[runID]?.task = Task { await self.runRegister(assignment) }
         case (.options, _):
             runs[runID]?.task = Task { await self.runOptions(assignment) }
+        case (.conference, .bridge):
+            runs[runID]?.task = Task { await self.runBridge(assignment) }
+        case (.conference, _):
+            runs[runID]?.task = Task { await self.runParticipant(assignment) }
         case (_, .caller):
             runs[runID]?.task = Task { await self.runCaller(assignment) }
         default:
@@ -200,28 +226,39 @@ public actor AssignmentExecutor {
         case (.options, _):
             guard let spec = a.options else { return ("bad_assignment", "an options assignment without its target") }
             if (try? SIPURI(parsing: spec.target)) == nil { return ("bad_assignment", "options target \"\(spec.target)\" is not a SIP URI") }
-        case (.conference, _):
-            return ("unsupported_test", "conference runs are not supported by this agent version (\(AgentVersion.string))")
+        case (.conference, .participant), (.conference, .bridge):
+            if let refusal = checkConference(a) { return refusal }
         default:
             return ("unsupported_test", "\(a.testType.rawValue) as \(a.role.rawValue)")
         }
         guard a.deadline > a.startAt else { return ("bad_assignment", "deadline before the start") }
-        if Self.takesACall(a) {
+        let calls = Self.calls(of: a)
+        if calls > 0 {
             let budget = configuration.maxConcurrentCalls
-            let overlapping = Self.maximumOverlap(of: a, with: runs.values.map(\.assignment).filter(Self.takesACall))
-            if overlapping + unassignedCalls + 1 > budget {
+            let overlapping = Self.maximumOverlap(of: a, with: runs.values.map(\.assignment).filter { Self.calls(of: $0) > 0 })
+            if overlapping + unassignedCalls + calls > budget {
                 return ("capacity", "\(overlapping + unassignedCalls) calls already planned or running in that time; the budget is \(budget)")
             }
         }
         return nil
     }
 
-    static func takesACall(_ a: Assignment) -> Bool { a.testType != .register && a.testType != .options }
+    /// Calls of the budget an assignment takes: none for register and options, one per leg
+    /// for a conference bridge (`members.count`), else one.
+    static func calls(of a: Assignment) -> Int {
+        switch (a.testType, a.role) {
+        case (.register, _), (.options, _): 0
+        case (.conference, .bridge): max(1, a.conference?.members.count ?? 1)
+        default: 1
+        }
+    }
 
-    /// The most of `others` running at once at any moment of `a`'s [start, deadline].
+    /// The most calls of `others` running at once at any moment of `a`'s [start, deadline].
     static func maximumOverlap(of a: Assignment, with others: [Assignment]) -> Int {
         let moments = [a.startAt] + others.map(\.startAt).filter { $0 > a.startAt && $0 < a.deadline }
-        return moments.map { moment in others.filter { $0.startAt <= moment && $0.deadline > moment }.count }.max() ?? 0
+        return moments.map { moment in
+            others.filter { $0.startAt <= moment && $0.deadline > moment }.map(Self.calls(of:)).reduce(0, +)
+        }.max() ?? 0
     }
 
     static func payloadType(_ codec: String) -> UInt8? {
@@ -237,12 +274,17 @@ public actor AssignmentExecutor {
     public func cancel(runID: String, reason: String) async {
         guard let run = runs[runID] else { return }
         runs[runID]?.cancelReason = reason
-        let ended = await userAgent.endCalls(withHeader: runHeaderName, value: runID)
-        if ended == 0 { run.task?.cancel() }
+        if run.assignment.role == .bridge {
+            // The bridge's own task ends its legs, closes it and reports.
+            run.task?.cancel()
+        } else {
+            let ended = await userAgent.endCalls(withHeader: runHeaderName, value: runID)
+            if ended == 0 { run.task?.cancel() }
+        }
         logger.info("run \(runID) cancelled by the organizer: \(reason)")
     }
 
-    private func finish(_ result: RunResult) async {
+    func finish(_ result: RunResult) async {
         var result = result
         if let reason = runs[result.runID]?.cancelReason {
             result.status = result.startedAt == nil ? .notRun : .failed
@@ -264,7 +306,7 @@ public actor AssignmentExecutor {
     }
 
     /// Sleeps until the wall-clock `date`; false when cancelled first.
-    private static func sleep(until date: Date) async -> Bool {
+    static func sleep(until date: Date) async -> Bool {
         let delay = date.timeIntervalSinceNow
         if delay > 0 {
             do { try await Task.sleep(for: .nanoseconds(Int64(delay * 1e9))) } catch { return false }
@@ -294,17 +336,8 @@ public actor AssignmentExecutor {
     /// The engine's request for a caller assignment: `X-Earshot-Run`, tone, codec, DTMF,
     /// session timer, credentials, outbound proxy.
     static func callRequest(_ spec: CallSpec, runID: String) -> CallRequest? {
-        guard let target = try? SIPURI(parsing: spec.target), let payloadType = payloadType(spec.codec) else { return nil }
-        let kind = SIPTransportKind(rawValue: spec.transport.lowercased()) ?? .udp
-        let destination: SIPDestination?
-        if let proxy = spec.proxy {
-            destination = (try? SIPURI(parsing: "sip:\(proxy);transport=\(kind.rawValue)")).flatMap { SIPDestination(uri: $0, defaultKind: kind) }
-        } else {
-            var hop = target
-            if hop.transport == nil { hop.parameters.set("transport", kind.rawValue) }
-            destination = SIPDestination(uri: hop, defaultKind: kind)
-        }
-        guard let destination else { return nil }
+        guard let target = try? SIPURI(parsing: spec.target), let payloadType = payloadType(spec.codec),
+              let destination = destination(of: target, proxy: spec.proxy, transport: spec.transport) else { return nil }
         var headers = SIPHeaders()
         headers.add(SIPHeaderName(runHeaderName), runID)
         let from = spec.credentials?.aor.flatMap { try? SIPURI(parsing: $0) }
@@ -315,6 +348,18 @@ public actor AssignmentExecutor {
             expectedRemoteTone: spec.expectedRemoteToneHz, noAnswerTimeout: .nanoseconds(Int64(spec.noAnswerTimeoutS * 1e9)),
             from: from, extraHeaders: headers, toneFrequency: spec.toneHz,
             sessionTimer: spec.sessionExpires.map { SessionTimerSettings(sessionExpires: $0, minSE: min(90, $0)) })
+    }
+
+    /// Where a call to `target` goes: the outbound proxy (HOST:PORT) when given, else the
+    /// target's host; nil when that is not an IP address.
+    static func destination(of target: SIPURI, proxy: String?, transport: String) -> SIPDestination? {
+        let kind = SIPTransportKind(rawValue: transport.lowercased()) ?? .udp
+        if let proxy {
+            return (try? SIPURI(parsing: "sip:\(proxy);transport=\(kind.rawValue)")).flatMap { SIPDestination(uri: $0, defaultKind: kind) }
+        }
+        var hop = target
+        if hop.transport == nil { hop.parameters.set("transport", kind.rawValue) }
+        return SIPDestination(uri: hop, defaultKind: kind)
     }
 
     // MARK: callee
@@ -338,6 +383,7 @@ public actor AssignmentExecutor {
     /// expectation. Calls of runs we do not know are answered too and reported under their
     /// run id (the organizer decides what they mean).
     func incomingCall(_ info: IncomingCallInfo) -> IncomingCallSettings {
+        if let settings = bridgeCall(info) { return settings }
         guard let runID = info.header(runHeaderName) else {
             logger.notice("answering a call without \(runHeaderName) from \(info.from) (\(info.source)); it is not reported")
             return IncomingCallSettings()
@@ -355,6 +401,7 @@ public actor AssignmentExecutor {
     }
 
     func incomingCallEnded(_ report: CallReport) async {
+        if bridgeCallEnded(report) { return }
         guard let runID = report.inviteHeader(runHeaderName) else { return }
         let ended = Date()
         if let run = runs[runID], run.assignment.answer != nil {
@@ -375,22 +422,32 @@ public actor AssignmentExecutor {
         guard await Self.sleep(until: a.startAt) else {
             return await finish(ResultMapping.failure(RunContext(a, agentID: agentID), status: .notRun, code: "cancelled", detail: "cancelled before the start"))
         }
-        guard let spec = a.register, let aor = try? SIPURI(parsing: spec.aor),
-              let registrar = try? SIPURI(parsing: "sip:\(spec.registrar);transport=\(spec.transport.lowercased())"),
-              let destination = SIPDestination(uri: registrar) else {
+        guard let spec = a.register,
+              let request = Self.registrationRequest(registrar: spec.registrar, transport: spec.transport, aor: spec.aor,
+                                                     credentials: spec.credentials, expires: spec.expiresS) else {
             return await finish(ResultMapping.failure(RunContext(a, agentID: agentID), code: "bad_assignment",
                                                       detail: "registrar \(a.register?.registrar ?? "none") is not HOST:PORT with an IP address"))
         }
-        var requestURI = registrar
-        requestURI.parameters = []
         let started = Date()
-        let result = await userAgent.register(RegistrationRequest(
-            registrar: requestURI, destination: destination, addressOfRecord: aor,
-            username: spec.credentials?.username ?? aor.user ?? "earshot", password: spec.credentials?.password ?? "",
-            expires: spec.expiresS))
+        let result = await userAgent.register(request)
         // A test, not a standing registration: remove the binding again.
-        if result.registered { _ = await userAgent.unregister(aor: aor.description) }
+        if result.registered { _ = await userAgent.unregister(aor: request.addressOfRecord.description) }
         await finish(ResultMapping.result(of: result, RunContext(a, agentID: agentID, startedAt: started, endedAt: Date())))
+    }
+
+    /// A REGISTER of `aor` at `registrar` (HOST:PORT with an IP address), digest credentials
+    /// defaulting to the AOR's user; `contactUser` names the Contact's user part (a bridge's room).
+    static func registrationRequest(registrar: String, transport: String = "udp", aor: String, credentials: SIPCredentials?,
+                                    expires: Int, contactUser: String? = nil) -> RegistrationRequest? {
+        guard let aor = try? SIPURI(parsing: aor),
+              let registrarURI = try? SIPURI(parsing: "sip:\(registrar);transport=\(transport.lowercased())"),
+              let destination = SIPDestination(uri: registrarURI) else { return nil }
+        var requestURI = registrarURI
+        requestURI.parameters = []
+        return RegistrationRequest(
+            registrar: requestURI, destination: destination, addressOfRecord: aor,
+            username: credentials?.username ?? aor.user ?? "earshot", password: credentials?.password ?? "",
+            expires: expires, contactUser: contactUser)
     }
 
     private func runOptions(_ a: Assignment) async {

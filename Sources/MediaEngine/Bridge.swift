@@ -1,4 +1,6 @@
+import CEarshotNet
 import RTPCore
+import Synchronization
 
 // The conference bridge (issue 6): N participants' RTP sessions on one media loop, a mixer on
 // an absolute 20 ms grid, each participant hearing the sum of the others (never itself).
@@ -123,22 +125,284 @@ extension MediaEngine {
     /// Opens a bridge on one media loop; its mixer ticks from now on, every 20 ms on an
     /// absolute grid.
     public func openBridge(_ configuration: BridgeConfiguration) async throws(MediaEngineError) -> MediaBridge {
-        throw MediaEngineError(.invalidParameters, "conference bridges are not implemented yet")
+        try BridgeState.validate(configuration)
+        let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let loopIndex = Int(id % UInt64(loops.count))
+        try await loops[loopIndex].perform { (state) throws(MediaEngineError) in
+            let now = state.now()
+            let origin = state.chooseOrigin(now: now, alignment: BridgeState.alignment)
+            let bridge = BridgeState(id: id, configuration: configuration, openedAt: now, origin: origin)
+            state.bridges[id] = bridge
+            state.reschedule(bridge)
+        }
+        return MediaBridge(id: id, loop: loopIndex)
     }
 
     /// Like `openSession(localAddress:)`, on the loop of `bridge` (required for members).
     public func openSession(localAddress: String? = nil, on bridge: MediaBridge) async throws(MediaEngineError) -> MediaSession {
-        throw MediaEngineError(.invalidParameters, "conference bridges are not implemented yet")
+        guard bridge.loop < loops.count else { throw MediaEngineError(.unknownBridge, "no open bridge \(bridge.id)") }
+        return try await openSession(localAddress: localAddress, loop: bridge.loop)
     }
 
     /// The bridge's report so far.
     public func bridgeReport(_ bridge: MediaBridge) async throws(MediaEngineError) -> BridgeReport {
-        throw MediaEngineError(.unknownBridge, "no open bridge \(bridge.id)")
+        guard bridge.loop < loops.count else { throw MediaEngineError(.unknownBridge, "no open bridge \(bridge.id)") }
+        return try await loops[bridge.loop].perform { (state) throws(MediaEngineError) in
+            try state.bridge(bridge.id).report(loop: state)
+        }
     }
 
     /// Stops the mixer and returns the final report. Members still joined keep their
     /// sessions (stop them as usual); they hear silence from now on.
     public func closeBridge(_ bridge: MediaBridge) async throws(MediaEngineError) -> BridgeReport {
-        throw MediaEngineError(.unknownBridge, "no open bridge \(bridge.id)")
+        guard bridge.loop < loops.count else { throw MediaEngineError(.unknownBridge, "no open bridge \(bridge.id)") }
+        return try await loops[bridge.loop].perform { (state) throws(MediaEngineError) in
+            let open = try state.bridge(bridge.id)
+            let report = open.report(loop: state)
+            for member in open.activeMembers { state.sessions[member]?.bridge = nil }
+            state.bridges.removeValue(forKey: bridge.id)
+            return report
+        }
+    }
+}
+
+/// One open bridge on its loop's thread: the mixer, its grid, the members' records, and the
+/// DTMF handling between members.
+///
+/// Timing: mixer tick k runs at `origin + k·20 ms` (absolute, never drifting; late wake-ups
+/// catch up tick by tick, more than 50 ticks behind they are skipped). It pulls one frame per
+/// member from the member's playout buffer (timed by the grid, not by when the tick ran) and
+/// writes every member's output into the member's session. Each member's sender has its own
+/// absolute grid, `phase` whole milliseconds (0...9) after the mixer's, and sends that output
+/// when its packet is due: the sends of many members spread over up to 10 wake-ups instead
+/// of queueing behind one another at the mixer tick (their pacing lateness is measured
+/// against their own grid, in `sent.pacing_lateness_us` and the loop statistics).
+final class BridgeState {
+    struct MemberRecord {
+        var session: UInt64
+        var label: String
+        var joinedAt: Int64
+        var leftAt: Int64?
+        var admitted: Bool
+        var digits: [MediaReport.Digit] = []
+        var dtmfForwarded = 0
+        var statistics = ConferenceMixer.MemberStatistics()
+        var phase: Int
+        /// PIN digits matched so far.
+        var pinMatched = 0
+        /// Receiver digits already looked at.
+        var digitsSeen = 0
+        /// RTP timestamp of the last event seen before admission (the PIN's): its remaining
+        /// packets are not relayed after the PIN admits the member.
+        var pinEventTimestamp: UInt32?
+    }
+
+    static let alignment: Int64 = 1_000_000
+    static let period: Int64 = 20_000_000
+    static let phases = 10
+    static let maximumCatchUp: Int64 = 50
+
+    let id: UInt64
+    let configuration: BridgeConfiguration
+    let openedAt: Int64
+    let origin: Int64
+    private(set) var nextTick: Int64 = 0
+    var generation: UInt64 = 0
+    private var mixer: ConferenceMixer
+    private var tickLateness = LatenessHistogram()
+    private var refused = 0
+    private var peak = 0
+    private var skippedTicks: Int64 = 0
+    private var records: [MemberRecord] = []
+    /// Session id → index in `records`, for members still joined.
+    private var active: [UInt64: Int] = [:]
+    /// Joined members in join order (the mixer's output order).
+    private(set) var activeMembers: [UInt64] = []
+    private var phaseLoad: [Int]
+    private let pin: [Character]
+
+    init(id: UInt64, configuration: BridgeConfiguration, openedAt: Int64, origin: Int64) {
+        self.id = id
+        self.configuration = configuration
+        self.openedAt = openedAt
+        self.origin = origin
+        mixer = ConferenceMixer(frameSamples: 160, delayNanoseconds: Int64(configuration.playoutDelayMs) * 1_000_000)
+        phaseLoad = Array(repeating: 0, count: Self.phases)
+        pin = Array(configuration.pin ?? "")
+    }
+
+    static func validate(_ c: BridgeConfiguration) throws(MediaEngineError) {
+        guard c.maxParticipants >= 1 else {
+            throw MediaEngineError(.invalidParameters, "bridge cap \(c.maxParticipants): need at least 1 participant")
+        }
+        guard (0...1000).contains(c.playoutDelayMs), c.playoutDelayMs % 20 == 0 else {
+            throw MediaEngineError(.invalidParameters, "playout delay \(c.playoutDelayMs) ms: need a multiple of 20 in 0...1000")
+        }
+        if let pin = c.pin {
+            guard !pin.isEmpty, pin.allSatisfy({ DTMFDigit(character: $0) != nil }) else {
+                throw MediaEngineError(.invalidParameters, "PIN \"\(pin)\": need one or more DTMF digits (0-9 * # A-D)")
+            }
+        }
+    }
+
+    var nextDeadline: Int64 { origin + nextTick * Self.period }
+
+    // MARK: Membership
+
+    func checkRoom() throws(MediaEngineError) {
+        guard activeMembers.count < configuration.maxParticipants else {
+            refused += 1
+            throw MediaEngineError(.bridgeFull, "bridge \(configuration.label) is full (\(configuration.maxParticipants) participants)")
+        }
+    }
+
+    /// The grid of a new member: the least used of the phases after the mixer's, from the
+    /// first tick the mixer has not run yet.
+    func memberOrigin(now: Int64, alignment: Int64) -> (origin: Int64, phase: Int) {
+        let phase = phaseLoad.indices.min { phaseLoad[$0] < phaseLoad[$1] } ?? 0
+        let step = max(Self.alignment, alignment)
+        var tick = max(nextTick, (now - origin + Self.period - 1) / Self.period)
+        while origin + tick * Self.period + Int64(phase) * step < now { tick += 1 }
+        return (origin + tick * Self.period + Int64(phase) * step, phase)
+    }
+
+    func join(_ entry: SessionEntry, parameters: MediaParameters, phase: Int, now: Int64) {
+        let admitted = pin.isEmpty
+        let id = entry.core.id
+        active[id] = records.count
+        activeMembers.append(id)
+        records.append(MemberRecord(session: id, label: parameters.memberLabel ?? "session-\(id)", joinedAt: now,
+                                    admitted: admitted, phase: phase))
+        phaseLoad[phase] += 1
+        mixer.add(id, law: parameters.law ?? .muLaw, admitted: admitted)
+        peak = max(peak, activeMembers.count)
+        entry.bridge = self.id
+    }
+
+    func leave(_ entry: SessionEntry, now: Int64) {
+        let id = entry.core.id
+        guard let index = active.removeValue(forKey: id) else { return }
+        noteDigits(of: entry, index: index, loop: nil)
+        records[index].leftAt = now
+        records[index].statistics = mixer.remove(id) ?? records[index].statistics
+        phaseLoad[records[index].phase] -= 1
+        activeMembers.removeAll { $0 == id }
+        entry.bridge = nil
+    }
+
+    // MARK: Media
+
+    /// One mixer tick (the one due at `nextDeadline`).
+    func tick(loop: LoopState) {
+        let now = earshot_monotonic_ns()
+        let behind = (now - nextDeadline) / Self.period
+        if behind > Self.maximumCatchUp {
+            skippedTicks += behind
+            nextTick += behind
+        }
+        let due = nextDeadline
+        tickLateness.record(UInt64(max(0, now - due) / 1000))
+        mixer.tick(now: due)
+        for id in activeMembers {
+            guard let entry = loop.sessions[id], let index = active[id] else { continue }
+            mixer.output(for: id, into: &entry.core.bridgeFrame.codes)
+            entry.core.bridgeFrame.due = due + Int64(records[index].phase) * Self.alignment
+        }
+        nextTick += 1
+        loop.reschedule(self)
+    }
+
+    /// A member's accepted RTP packet: audio into the mixer; events relayed; digits handled.
+    func received(_ accepted: SessionCore.Accepted, in datagram: ArraySlice<UInt8>, from entry: SessionEntry, arrival: Int64,
+                  loop: LoopState) {
+        let id = entry.core.id
+        guard let index = active[id] else { return }
+        let view = accepted.view
+        switch accepted.kind {
+        case .audio:
+            mixer.receive(id, ssrc: view.ssrc, timestamp: view.timestamp, payload: view.payload(in: datagram), arrival: arrival)
+        case .event:
+            if !records[index].admitted {
+                records[index].pinEventTimestamp = view.timestamp
+            } else if configuration.dtmfMode == .relay, records[index].pinEventTimestamp != view.timestamp {
+                let payload = Array(view.payload(in: datagram))
+                let isEnd = payload.count >= 2 && payload[1] & 0x80 != 0
+                let event = RTPSender.RelayedEvent(source: id << 32 ^ UInt64(view.timestamp), marker: view.marker, isEnd: isEnd,
+                                                   payload: payload)
+                for other in activeMembers where other != id {
+                    guard let target = active[other], records[target].admitted,
+                          loop.sessions[other]?.core.relay(event) == true else { continue }
+                    records[index].dtmfForwarded += 1
+                }
+            }
+            noteDigits(of: entry, index: index, loop: loop)
+        }
+    }
+
+    /// Digits the member's receiver completed since last time: recorded; a PIN in progress
+    /// advances (and is never passed on); in regenerate mode each digit is queued, with its
+    /// measured length, on every other admitted member (`loop` nil: a member leaving, nothing
+    /// is passed on).
+    private func noteDigits(of entry: SessionEntry, index: Int, loop: LoopState?) {
+        let digits = entry.core.receivedDigits
+        guard digits.count > records[index].digitsSeen else { return }
+        for received in digits[records[index].digitsSeen...] {
+            records[index].digits.append(SessionCore.digit(received))
+            if !records[index].admitted {
+                advancePIN(index: index, digit: received.digit)
+                continue
+            }
+            guard configuration.dtmfMode == .regenerate, let loop, let character = received.digit,
+                  let digit = DTMFDigit(character: character) else { continue }
+            let durationMs = Int(received.durationMs.rounded())
+            for other in activeMembers where other != records[index].session {
+                guard let target = active[other], records[target].admitted,
+                      loop.sessions[other]?.core.queueRegenerated(digit, durationMs: durationMs) == true else { continue }
+                records[index].dtmfForwarded += 1
+            }
+        }
+        records[index].digitsSeen = digits.count
+    }
+
+    /// The PIN matches digit by digit; a wrong digit starts over (counting itself as a first
+    /// digit when it is one).
+    private func advancePIN(index: Int, digit: Character?) {
+        guard !pin.isEmpty else { return }
+        if digit == pin[records[index].pinMatched] {
+            records[index].pinMatched += 1
+        } else {
+            records[index].pinMatched = digit == pin[0] ? 1 : 0
+        }
+        if records[index].pinMatched == pin.count {
+            records[index].admitted = true
+            mixer.admit(records[index].session)
+        }
+    }
+
+    func report(loop: LoopState) -> BridgeReport {
+        let members = records.map { record in
+            let statistics = active[record.session] != nil ? mixer.statistics(of: record.session) ?? record.statistics : record.statistics
+            return BridgeMemberReport(
+                session: record.session, label: record.label, joinedAtMs: Double(record.joinedAt - openedAt) / 1e6,
+                leftAtMs: record.leftAt.map { Double($0 - openedAt) / 1e6 }, admitted: record.admitted, digits: record.digits,
+                dtmfForwarded: record.dtmfForwarded, framesMixed: statistics.framesMixed, framesConcealed: statistics.framesConcealed)
+        }
+        return BridgeReport(
+            id: id, label: configuration.label, dtmfMode: configuration.dtmfMode, maxParticipants: configuration.maxParticipants,
+            peakParticipants: peak, refused: refused, ticks: mixer.ticks, tickLateness: tickLateness.summary,
+            clippedSamples: mixer.clippedSamples, members: members)
+    }
+}
+
+extension LoopState {
+    func bridge(_ id: UInt64) throws(MediaEngineError) -> BridgeState {
+        guard let bridge = bridges[id] else { throw MediaEngineError(.unknownBridge, "no open bridge \(id)") }
+        return bridge
+    }
+
+    /// Puts the bridge's next tick on the heap.
+    func reschedule(_ bridge: BridgeState) {
+        bridge.generation &+= 1
+        heap.push(Deadline(time: bridge.nextDeadline, session: bridge.id, generation: bridge.generation, isBridge: true))
     }
 }

@@ -30,6 +30,17 @@ public struct LatenessHistogram: Sendable, Hashable {
         maximum = max(maximum, other.maximum)
     }
 
+    /// What was recorded since `earlier` (an earlier copy of this histogram): a benchmark's
+    /// steady-state window. The maximum is the later one's (a window's own is not kept).
+    public func subtracting(_ earlier: LatenessHistogram) -> LatenessHistogram {
+        var result = self
+        guard earlier.count > 0, !counts.isEmpty else { return result }
+        for i in earlier.counts.indices { result.counts[i] &-= min(result.counts[i], earlier.counts[i]) }
+        result.count = max(0, count - earlier.count)
+        result.sum = sum &- min(sum, earlier.sum)
+        return result
+    }
+
     static func bucket(of value: UInt64) -> Int {
         if value < linearLimit { return Int(value) }
         let exponent = 63 - value.leadingZeroBitCount  // ≥ 6

@@ -23,9 +23,9 @@ public struct MediaSession: Sendable, Hashable {
 /// All methods may be called from any thread or task; each session lives on one loop.
 public final class MediaEngine: Sendable {
     public let configuration: Configuration
-    private let loops: [MediaLoop]
+    let loops: [MediaLoop]
     private let allocator: Mutex<PortAllocator>
-    private let nextID = Atomic<UInt64>(1)
+    let nextID = Atomic<UInt64>(1)
     private let seed: UInt64
     private let frames = SignalFrameCache()
     private let settings: SessionSettings
@@ -80,6 +80,11 @@ public final class MediaEngine: Sendable {
     /// address) and registers the session on a loop. It receives (and keeps early packets)
     /// from now on; `start` begins sending.
     public func openSession(localAddress: String? = nil) async throws(MediaEngineError) -> MediaSession {
+        try await openSession(localAddress: localAddress, loop: nil)
+    }
+
+    /// `loop`: the loop index to use (a bridge's); nil spreads sessions over the loops by id.
+    func openSession(localAddress: String?, loop: Int?) async throws(MediaEngineError) -> MediaSession {
         var local = bindEndpoint
         if let localAddress {
             guard let parsed = MediaEndpoint(host: localAddress, port: 0) else {
@@ -103,7 +108,7 @@ public final class MediaEngine: Sendable {
             }
         }
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
-        let loopIndex = Int(id % UInt64(loops.count))
+        let loopIndex = loop ?? Int(id % UInt64(loops.count))
         var mixer = SplitMix64(seed: seed ^ (id &* 0x9E37_79B9_7F4A_7C15))
         let core = SessionCore(id: id, local: local.with(port: port), settings: settings, seed: mixer.next())
         let entry = SessionEntry(core: core, rtpSocket: sockets.0, rtcpSocket: sockets.1, family: Int32(local.family))
@@ -133,8 +138,23 @@ public final class MediaEngine: Sendable {
             let entry = try state.entry(session.id)
             let now = state.now()
             let alignment = entry.core.settings.startAlignmentNanoseconds
-            let origin = state.chooseOrigin(now: now, alignment: alignment)
+            guard let handle = parameters.bridge else {
+                let origin = state.chooseOrigin(now: now, alignment: alignment)
+                try entry.core.start(parameters, now: now, origin: origin, frames: frames, clock: state.clock)
+                state.notePhase(of: session.id, origin: origin, alignment: alignment)
+                state.reschedule(entry)
+                return
+            }
+            guard handle.loop == session.loop else {
+                throw MediaEngineError(.invalidParameters,
+                                       "session \(session.id) is not on bridge \(handle.id)'s media loop: open it with openSession(on:)")
+            }
+            let bridge = try state.bridge(handle.id)
+            guard !entry.core.isStarted else { throw MediaEngineError(.alreadyStarted, "session \(session.id) is already started") }
+            try bridge.checkRoom()
+            let (origin, phase) = bridge.memberOrigin(now: now, alignment: alignment)
             try entry.core.start(parameters, now: now, origin: origin, frames: frames, clock: state.clock)
+            bridge.join(entry, parameters: parameters, phase: phase, now: now)
             state.notePhase(of: session.id, origin: origin, alignment: alignment)
             state.reschedule(entry)
         }
@@ -213,6 +233,7 @@ public final class MediaEngine: Sendable {
             }
             state.remove(id)
         }
+        state.bridges.removeAll()
         state.isShutDown = true
     }
 
@@ -229,7 +250,7 @@ public final class MediaEngine: Sendable {
         return EngineStatistics(loops: perLoop)
     }
 
-    private func loop(_ session: MediaSession) -> MediaLoop { loops[session.loop % loops.count] }
+    func loop(_ session: MediaSession) -> MediaLoop { loops[session.loop % loops.count] }
 }
 
 /// Engine-wide counters (for benchmarks): the loops' counters and their sum.

@@ -12,6 +12,8 @@ final class SessionEntry {
     let family: Int32
     /// Bumped whenever the session is (re)scheduled; older heap entries are stale.
     var generation: UInt64 = 0
+    /// The bridge this session is a member of (`MediaParameters.bridge`), while it is open.
+    var bridge: UInt64?
     private var cachedDestinations: [(MediaEndpoint, earshot_endpoint)] = []
 
     init(core: SessionCore, rtpSocket: Int32, rtcpSocket: Int32, family: Int32) {
@@ -74,8 +76,15 @@ public struct LoopStatistics: Sendable, Encodable {
 final class LoopState {
     struct Deadline {
         var time: Int64
+        /// A session id, or a bridge id when `isBridge`.
         var session: UInt64
         var generation: UInt64
+        var isBridge = false
+
+        /// Earlier first; at the same time a bridge's mixer before the sessions it feeds.
+        func precedes(_ other: Deadline) -> Bool {
+            time < other.time || (time == other.time && isBridge && !other.isBridge)
+        }
     }
 
     static let batch = 32
@@ -84,6 +93,7 @@ final class LoopState {
     let clock: NTPClock
     let epoll: Int32
     var sessions: [UInt64: SessionEntry] = [:]
+    var bridges: [UInt64: BridgeState] = [:]
     var heap = DeadlineHeap()
     var outbox = Outbox()
     var buffers = [UInt8](repeating: 0, count: LoopState.batch * LoopState.bufferSize)
@@ -158,6 +168,9 @@ final class LoopState {
 
     /// Removes a session and closes its sockets.
     func remove(_ id: UInt64) {
+        if let entry = sessions[id], let bridge = entry.bridge.flatMap({ bridges[$0] }) {
+            bridge.leave(entry, now: now())
+        }
         guard let entry = sessions.removeValue(forKey: id) else { return }
         if let slot = sessionPhase.removeValue(forKey: id) { phaseLoad[slot] -= 1 }
         _ = earshot_epoll_remove(epoll, entry.rtpSocket)
@@ -186,6 +199,10 @@ final class LoopState {
     func runDue(now: Int64) {
         while let top = heap.peek, top.time <= now {
             heap.pop()
+            if top.isBridge {
+                if let bridge = bridges[top.session], bridge.generation == top.generation { bridge.tick(loop: self) }
+                continue
+            }
             guard let entry = sessions[top.session], entry.generation == top.generation else { continue }
             drive(entry) { core, outbox in core.runDue(now: now, clock: clock, into: &outbox) }
             reschedule(entry)
@@ -247,10 +264,14 @@ final class LoopState {
                 let info = datagrams[i]
                 let arrival = info.has_timestamp != 0 ? min(now, info.timestamp_ns &+ offset) : now
                 let start = i * LoopState.bufferSize
-                entry.core.receive(
-                    buffers[start..<(start + Int(info.length))], source: MediaEndpoint(info.source),
+                let datagram = buffers[start..<(start + Int(info.length))]
+                let accepted = entry.core.receive(
+                    datagram, source: MediaEndpoint(info.source),
                     tos: info.has_tos != 0 ? info.tos : nil, truncated: info.truncated != 0, arrival: arrival,
                     onRTCPSocket: onRTCPSocket, clock: clock)
+                if let accepted, let bridge = entry.bridge.flatMap({ bridges[$0] }) {
+                    bridge.received(accepted, in: datagram, from: entry, arrival: arrival, loop: self)
+                }
             }
             if count < LoopState.batch { return }
         }
@@ -269,7 +290,7 @@ struct DeadlineHeap {
         var i = items.count - 1
         while i > 0 {
             let parent = (i - 1) / 2
-            guard items[i].time < items[parent].time else { break }
+            guard items[i].precedes(items[parent]) else { break }
             items.swapAt(i, parent)
             i = parent
         }
@@ -283,8 +304,8 @@ struct DeadlineHeap {
         while true {
             let left = 2 * i + 1, right = left + 1
             var smallest = i
-            if left < items.count, items[left].time < items[smallest].time { smallest = left }
-            if right < items.count, items[right].time < items[smallest].time { smallest = right }
+            if left < items.count, items[left].precedes(items[smallest]) { smallest = left }
+            if right < items.count, items[right].precedes(items[smallest]) { smallest = right }
             guard smallest != i else { return }
             items.swapAt(i, smallest)
             i = smallest

@@ -122,7 +122,12 @@ struct RTPReceiver: Sendable {
     /// a packet that arrives out of order but within the window still counts, as it would in
     /// the listener's jitter buffer; a gap still open when its slot leaves the window is silence.
     private var trackerWindow: [(sequence: UInt16, slot: TrackerSlot)] = []
-    private enum TrackerSlot { case missing, frame(Bool), event }
+    private enum TrackerSlot { case missing, frame(Bool, watched: UInt64), event }
+    /// `MediaParameters.watchTones`, fed the same slots as the audio check; nil when none.
+    private var watch: ToneWatch?
+    /// Slots given to the tracker so far (events included: they take their time on the
+    /// timeline), for the watched tones' per-second counts.
+    private var timelineSlots: Int64 = 0
     /// Whether any slot has left the window (then older packets are too late).
     private var trackerStarted = false
     /// Slots kept open for late packets: 4 × 20 ms, the order of the emulated jitter buffer.
@@ -136,7 +141,7 @@ struct RTPReceiver: Sendable {
     static let maximumGapFill = 3000
 
     init(payloadType: UInt8, law: G711Law, eventPayloadType: UInt8?, ptimeMs: Int, expectedTone: Int?, startTime: Int64,
-         jitterBufferMs: Double) {
+         jitterBufferMs: Double, watchTones: [Int] = []) {
         self.audioPayloadType = payloadType
         self.law = law
         self.eventPayloadType = eventPayloadType
@@ -147,6 +152,7 @@ struct RTPReceiver: Sendable {
         // Without an expected tone any frequency serves: only the frame level is looked at.
         detector = GoertzelDetector(frequency: Double(expectedTone ?? 1000))
         tracker = ToneTracker(frameDurationMs: Double(ptimeMs))
+        watch = watchTones.isEmpty ? nil : ToneWatch(frequencies: watchTones, frameDurationMs: Double(ptimeMs))
     }
 
     /// Validates the RTP header (RFC 3550 A.1); counts a refused datagram in `junk`.
@@ -208,7 +214,9 @@ struct RTPReceiver: Sendable {
         timing.record(sequence: view.sequenceNumber, rtpTimestamp: view.timestamp, arrivalNanoseconds: arrival)
         jitterBuffer.record(sequence: view.sequenceNumber, rtpTimestamp: view.timestamp, marker: view.marker,
                             arrivalNanoseconds: arrival)
-        placeInTracker(view.sequenceNumber, .frame(hasAudio(payload)))
+        if canPlaceInTracker(view.sequenceNumber) {
+            placeInTracker(view.sequenceNumber, measure(payload))
+        }
         return .audio
     }
 
@@ -216,6 +224,18 @@ struct RTPReceiver: Sendable {
     /// it skipped (lost so far); an older one fills its slot if still in the window (a late
     /// duplicate or one outside the window changes nothing). Slots leaving the window go to the
     /// tracker, open gaps as "no audio" (lost packets are silence to the listener).
+    private func canPlaceInTracker(_ number: UInt16) -> Bool {
+        guard let newest = trackerWindow.last?.sequence else { return true }
+        if Int(Int16(bitPattern: number &- newest)) > 0 { return true }
+        if let index = trackerWindow.lastIndex(where: { $0.sequence == number }) {
+            if case .missing = trackerWindow[index].slot { return true }
+            return false
+        }
+        guard !trackerStarted, let oldest = trackerWindow.first?.sequence else { return false }
+        let before = Int(Int16(bitPattern: oldest &- number))
+        return before > 0 && before <= Self.reorderWindow
+    }
+
     private mutating func placeInTracker(_ number: UInt16, _ slot: TrackerSlot) {
         guard let newest = trackerWindow.last?.sequence else {
             trackerWindow.append((number, slot))
@@ -245,34 +265,45 @@ struct RTPReceiver: Sendable {
         let leaving = trackerWindow.count - (all ? 0 : Self.reorderWindow)
         guard leaving > 0 else { return }
         trackerStarted = true
-        Self.feed(trackerWindow.prefix(leaving), to: &tracker)
+        feed(trackerWindow.prefix(leaving), tracker: &tracker, watch: &watch, slots: &timelineSlots)
         trackerWindow.removeFirst(leaving)
     }
 
-    /// Slots to the tracker in sequence order: an open gap is a frame without tone.
-    private static func feed(_ slots: some Sequence<(sequence: UInt16, slot: TrackerSlot)>, to tracker: inout ToneTracker) {
-        for entry in slots {
+    /// Slots to the tracker (and the watched tones) in sequence order: an open gap is a frame
+    /// without tone. Slot n of the timeline lies n packet intervals after the first arrival.
+    private func feed(_ entries: some Sequence<(sequence: UInt16, slot: TrackerSlot)>, tracker: inout ToneTracker,
+                      watch: inout ToneWatch?, slots: inout Int64) {
+        let anchor = (firstArrival ?? startTime) - startTime
+        let interval = Int64(samplesPerPacket) * 1_000_000_000 / Int64(clockRate)
+        for entry in entries {
+            let at = anchor + slots * interval
+            slots += 1
             switch entry.slot {
-            case .missing: tracker.record(toneDetected: false)
-            case .frame(let present): tracker.record(toneDetected: present)
+            case .missing:
+                tracker.record(toneDetected: false)
+                watch?.record(nil, at: at)
+            case .frame(let present, let watched):
+                tracker.record(toneDetected: present)
+                watch?.record(watched, at: at)
             case .event: break
             }
         }
     }
 
-    /// The audio check so far, the window's open slots included (gaps as silence).
-    var toneReport: ToneTracker.Report {
-        var copy = tracker
-        Self.feed(trackerWindow, to: &copy)
-        return copy.report
+    /// The audio check and the watched tones so far, the window's open slots included (gaps as silence).
+    var toneReports: (audio: ToneTracker.Report, watch: ToneWatch?) {
+        var tracker = tracker, watch = watch, slots = timelineSlots
+        feed(trackerWindow, tracker: &tracker, watch: &watch, slots: &slots)
+        return (tracker.report, watch)
     }
 
-    /// Decodes the G.711 frame and asks the tone (or signal) detector.
-    private mutating func hasAudio(_ payload: ArraySlice<UInt8>) -> Bool {
+    /// Decodes the G.711 frame and asks the tone (or signal) detector and the watched tones.
+    private mutating func measure(_ payload: ArraySlice<UInt8>) -> TrackerSlot {
         samples.removeAll(keepingCapacity: true)
         law.decode(payload, into: &samples)
         let measurement = detector.measure(samples)
-        return expectedTone == nil ? measurement.frameLevelDb >= Self.signalThresholdDb : measurement.isPresent
+        let present = expectedTone == nil ? measurement.frameLevelDb >= Self.signalThresholdDb : measurement.isPresent
+        return .frame(present, watched: watch?.measure(samples) ?? 0)
     }
 
     private mutating func note(_ event: TelephoneEventReceiver.CompletedEvent) {

@@ -38,7 +38,19 @@ struct RTPSender: Sendable {
         var gapTicks: Int64
     }
 
+    /// A telephone-event packet another bridge member sent, to pass on (relay mode).
+    struct RelayedEvent: Sendable {
+        /// Identifies the source event (source session and its event timestamp).
+        var source: UInt64
+        var marker: Bool
+        var isEnd: Bool
+        var payload: [UInt8]
+    }
+
     static let maximumCatchUp: Int64 = 50
+    /// Bridge mode: an event being relayed holds the audio back until its end report, or at
+    /// most this many ticks after its last packet (all end reports lost).
+    static let relayHoldTicks: Int64 = 25
 
     let ssrc: UInt32
     let payloadType: UInt8
@@ -51,6 +63,16 @@ struct RTPSender: Sendable {
     let initialSequence: UInt16
     let initialTimestamp: UInt32
     private let frames: SignalFrames
+    /// Bridge member: the payload of each packet is the mixer's (`BridgeFrame`), not the test signal.
+    let bridged: Bool
+    /// A silent payload in this stream's law (bridge mode: no mix for the packet).
+    private let silence: [UInt8]
+    private var relayQueue: [RelayedEvent] = []
+    /// The event being relayed: its source, the timestamp it got on this stream, whether its
+    /// end has been passed on, the tick of its last packet.
+    private var relaying: (source: UInt64, timestamp: UInt32, ended: Bool, lastTick: Int64)?
+    /// Bridge ticks on which no audio went out because a relayed event was under way.
+    private(set) var heldTicks = 0
 
     private(set) var nextTick: Int64 = 0
     private(set) var sequence: UInt16
@@ -72,7 +94,7 @@ struct RTPSender: Sendable {
     private let startTime: Int64
 
     init(ssrc: UInt32, payloadType: UInt8, eventPayloadType: UInt8?, ptimeMs: Int, origin: Int64, startTime: Int64,
-         initialSequence: UInt16, initialTimestamp: UInt32, frames: SignalFrames) {
+         initialSequence: UInt16, initialTimestamp: UInt32, frames: SignalFrames, bridged: Bool = false) {
         self.ssrc = ssrc
         self.payloadType = payloadType
         self.eventPayloadType = eventPayloadType
@@ -84,6 +106,9 @@ struct RTPSender: Sendable {
         self.initialTimestamp = initialTimestamp
         self.sequence = initialSequence
         self.frames = frames
+        self.bridged = bridged
+        let law: G711Law = payloadType == G711Law.aLaw.rtpPayloadType ? .aLaw : .muLaw
+        silence = bridged ? Array(repeating: law.silenceCode, count: samplesPerPacket) : []
     }
 
     func deadline(ofTick tick: Int64) -> Int64 { origin + tick * intervalNanoseconds }
@@ -107,8 +132,15 @@ struct RTPSender: Sendable {
 
     mutating func stop() { isStopped = true }
 
-    /// Appends every packet due at or before `now` to `outbox` (each with its due time).
-    mutating func emitDue(now: Int64, into outbox: inout Outbox) {
+    /// Bridge mode: queues a telephone-event packet to pass on at the next tick.
+    mutating func relay(_ event: RelayedEvent) {
+        guard eventPayloadType != nil, !isStopped else { return }
+        relayQueue.append(event)
+    }
+
+    /// Appends every packet due at or before `now` to `outbox` (each with its due time); a
+    /// bridge member's audio payload is `bridgeFrame`'s when it is for that packet, else silence.
+    mutating func emitDue(now: Int64, into outbox: inout Outbox, bridgeFrame: BridgeFrame? = nil) {
         guard !isStopped else { return }
         let behind = (now - deadline(ofTick: nextTick)) / intervalNanoseconds
         if behind > Self.maximumCatchUp {
@@ -117,20 +149,71 @@ struct RTPSender: Sendable {
         }
         while deadline(ofTick: nextTick) <= now {
             let due = deadline(ofTick: nextTick)
+            if bridged, emitRelayed(tick: nextTick, due: due, into: &outbox) {
+                lastDeadline = due
+                nextTick += 1
+                continue
+            }
             let start = outbox.bytes.count
-            buildPacket(tick: nextTick).encode(into: &outbox.bytes)
+            buildPacket(tick: nextTick, bridgeFrame: bridgeFrame).encode(into: &outbox.bytes)
             outbox.items.append(Outbox.Item(socket: .rtp, range: start..<outbox.bytes.count, deadline: due))
             lastDeadline = due
             nextTick += 1
         }
     }
 
-    private mutating func buildPacket(tick: Int64) -> RTPPacket {
+    /// Bridge relay (RFC 4733 §2.5.1): the queued event packets go out now instead of audio,
+    /// re-stamped with this stream's SSRC and next sequence numbers (§2.1: events share the
+    /// audio's sequence space) and, for every packet of one event, the timestamp this stream
+    /// had at the tick its first packet went out (§2.5.1.2: all packets of an event carry the
+    /// start timestamp). End reports go out as often as they arrived. While an event is under
+    /// way (start passed on, end not yet) the audio is held back, as this sender's own digits
+    /// replace the audio while they last; a receiver sees a pause, not loss. True when the
+    /// tick is used up.
+    private mutating func emitRelayed(tick: Int64, due: Int64, into outbox: inout Outbox) -> Bool {
+        guard let eventPayloadType else { return false }
+        if relayQueue.isEmpty {
+            guard let current = relaying, !current.ended, tick - current.lastTick <= Self.relayHoldTicks else { return false }
+            heldTicks += 1
+            return true
+        }
+        for event in relayQueue {
+            var current = relaying ?? (event.source, 0, false, tick)
+            if current.source != event.source || relaying == nil {
+                current = (event.source, initialTimestamp &+ UInt32(truncatingIfNeeded: tick * Int64(samplesPerPacket)), false, tick)
+            }
+            current.ended = current.ended || event.isEnd
+            current.lastTick = tick
+            relaying = current
+            let packet = RTPPacket(payloadType: eventPayloadType, sequenceNumber: sequence, timestamp: current.timestamp,
+                                   ssrc: ssrc, marker: event.marker, payload: event.payload)
+            let start = outbox.bytes.count
+            packet.encode(into: &outbox.bytes)
+            outbox.items.append(Outbox.Item(socket: .rtp, range: start..<outbox.bytes.count, deadline: due))
+            count(packet)
+            eventPackets += 1
+        }
+        relayQueue.removeAll(keepingCapacity: true)
+        return true
+    }
+
+    private mutating func buildPacket(tick: Int64, bridgeFrame: BridgeFrame?) -> RTPPacket {
         if let event = nextEventPacket(tick: tick) { return event }
+        let payload: [UInt8]
+        if bridged {
+            let due = deadline(ofTick: tick)
+            if let bridgeFrame, bridgeFrame.due == due, bridgeFrame.codes.count == samplesPerPacket {
+                payload = bridgeFrame.codes
+            } else {
+                payload = silence
+            }
+        } else {
+            payload = frames.payload(packet: tick)
+        }
         let packet = RTPPacket(
             payloadType: payloadType, sequenceNumber: sequence,
             timestamp: initialTimestamp &+ UInt32(truncatingIfNeeded: tick * Int64(samplesPerPacket)),
-            ssrc: ssrc, marker: packets == 0, payload: frames.payload(packet: tick))
+            ssrc: ssrc, marker: packets == 0, payload: payload)
         count(packet)
         audioPackets += 1
         return packet
@@ -177,6 +260,13 @@ struct RTPSender: Sendable {
         eventPackets += 1
         return packet
     }
+}
+
+/// A bridge member's next audio payload, written by the mixer: G.711 in the member's law for
+/// the packet due at `due`.
+struct BridgeFrame: Sendable {
+    var due: Int64 = -1
+    var codes: [UInt8] = []
 }
 
 /// Datagrams a session wants sent, built into one reusable buffer.

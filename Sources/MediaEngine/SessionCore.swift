@@ -48,6 +48,14 @@ struct SessionCore: Sendable {
     private(set) var stoppedAt: Int64?
     /// Per-second counters since `start` (the evidence's `media_seconds`).
     var seconds = SecondCounters()
+    /// Bridge member: the mixer's payload for the next packet.
+    var bridgeFrame = BridgeFrame()
+
+    /// An accepted RTP packet, for a bridge (the mixer and the DTMF relay).
+    struct Accepted {
+        var kind: RTPReceiver.Accepted
+        var view: RTPPacketView
+    }
 
     init(id: UInt64, local: MediaEndpoint, settings: SessionSettings, seed: UInt64) {
         self.id = id
@@ -89,6 +97,15 @@ struct SessionCore: Sendable {
         guard p.remote.port != 0 else {
             throw MediaEngineError(.invalidParameters, "remote port 0 (a rejected or inactive stream)")
         }
+        guard p.watchTones.count <= ToneWatch.maximumTones else {
+            throw MediaEngineError(.invalidParameters, "\(p.watchTones.count) watched tones: at most \(ToneWatch.maximumTones)")
+        }
+        for tone in p.watchTones where !(1..<4000).contains(tone) {
+            throw MediaEngineError(.invalidParameters, "watched tone \(tone) Hz: need 1...3999 Hz at 8 kHz")
+        }
+        if p.bridge != nil, p.ptimeMs != 20 {
+            throw MediaEngineError(.invalidParameters, "ptime \(p.ptimeMs) ms: a bridge member needs 20 ms (the mixer's period)")
+        }
     }
 
     /// Starts counting at monotonic `now` and sending at `origin` (packet 0's due time; by
@@ -110,10 +127,12 @@ struct SessionCore: Sendable {
         startTime = now
         sender = RTPSender(
             ssrc: ssrc, payloadType: p.payloadType, eventPayloadType: p.telephoneEventPayloadType, ptimeMs: p.ptimeMs,
-            origin: origin, startTime: now, initialSequence: initialSequence, initialTimestamp: initialTimestamp, frames: frames)
+            origin: origin, startTime: now, initialSequence: initialSequence, initialTimestamp: initialTimestamp, frames: frames,
+            bridged: p.bridge != nil)
         receiver = RTPReceiver(
             payloadType: p.payloadType, law: law, eventPayloadType: p.telephoneEventPayloadType, ptimeMs: p.ptimeMs,
-            expectedTone: p.expectedRemoteToneFrequency, startTime: now, jitterBufferMs: settings.jitterBufferMs)
+            expectedTone: p.expectedRemoteToneFrequency, startTime: now, jitterBufferMs: settings.jitterBufferMs,
+            watchTones: p.watchTones)
         rtpDestination = p.remote
         rtcpDestination = p.rtcpRemote
         rtcp.schedule(after: now, first: true, random: &random)
@@ -166,12 +185,30 @@ struct SessionCore: Sendable {
         self.sender = sender
     }
 
+    /// Bridge regenerate mode: a digit another member sent, of its measured length (no gap
+    /// after it: the audio resumes at once). Ignored without a telephone-event payload type.
+    mutating func queueRegenerated(_ digit: DTMFDigit, durationMs: Int) -> Bool {
+        guard parameters?.telephoneEventPayloadType != nil, sender?.isStopped == false else { return false }
+        sender?.queue([RTPSender.DigitRequest(digit: digit, durationMs: min(8000, max(10, durationMs)), gapMs: 0)])
+        return true
+    }
+
+    /// Bridge relay mode: another member's telephone-event packet, passed on at the next tick.
+    mutating func relay(_ event: RTPSender.RelayedEvent) -> Bool {
+        guard parameters?.telephoneEventPayloadType != nil, sender?.isStopped == false else { return false }
+        sender?.relay(event)
+        return true
+    }
+
+    /// Digits the receiver has completed so far.
+    var receivedDigits: [RTPReceiver.ReceivedDigit] { receiver?.digits ?? [] }
+
     // MARK: Time
 
     /// Puts every RTP packet due by `now` and a due RTCP report into `outbox`.
     mutating func runDue(now: Int64, clock: NTPClock, into outbox: inout Outbox) {
         closeSeconds(upTo: now)
-        sender?.emitDue(now: now, into: &outbox)
+        sender?.emitDue(now: now, into: &outbox, bridgeFrame: bridgeFrame)
         if let due = rtcp.nextDeadline, due <= now, let sender {
             outbox.append(rtcp: rtcp.makeReport(now: now, clock: clock, sender: sender, receiver: &receiver, bye: false))
             rtcp.schedule(after: now, first: false, random: &random)
@@ -206,11 +243,12 @@ struct SessionCore: Sendable {
 
     /// Classifies and records one datagram from the RTP socket (`onRTCPSocket` false) or the
     /// RTCP socket. Junk is counted and otherwise ignored.
+    @discardableResult
     mutating func receive(_ datagram: ArraySlice<UInt8>, source: MediaEndpoint, tos: UInt8?, truncated: Bool,
-                          arrival: Int64, onRTCPSocket: Bool, clock: NTPClock) {
+                          arrival: Int64, onRTCPSocket: Bool, clock: NTPClock) -> Accepted? {
         if truncated {
             junk.oversize += 1
-            return
+            return nil
         }
         guard isStarted, stoppedAt == nil else {
             if stoppedAt == nil, early.count < settings.earlyPacketLimit {
@@ -219,34 +257,35 @@ struct SessionCore: Sendable {
             } else {
                 junk.beforeStart += 1
             }
-            return
+            return nil
         }
         closeSeconds(upTo: arrival)
         // RFC 5761 §4: RTCP on the RTP port (rtcp-mux) is told apart by its packet type.
         if onRTCPSocket || RTCPHeader.isRTCP(datagram) {
             receiveRTCP(datagram, source: source, arrival: arrival, clock: clock)
-        } else {
-            receiveRTP(datagram, source: source, tos: tos, arrival: arrival)
+            return nil
         }
+        return receiveRTP(datagram, source: source, tos: tos, arrival: arrival)
     }
 
     private var latching: Bool { parameters?.latchToSource ?? false }
 
     /// Format first (so garbage is counted as what it is wherever it came from), then the
     /// source, then payload type and SSRC.
-    private mutating func receiveRTP(_ datagram: ArraySlice<UInt8>, source: MediaEndpoint, tos: UInt8?, arrival: Int64) {
-        guard let view = RTPReceiver.parse(datagram, junk: &junk) else { return }
+    private mutating func receiveRTP(_ datagram: ArraySlice<UInt8>, source: MediaEndpoint, tos: UInt8?, arrival: Int64) -> Accepted? {
+        guard let view = RTPReceiver.parse(datagram, junk: &junk) else { return nil }
         if latching, let latched = latchedRTP, latched != source {
             junk.unexpectedSource += 1
-            return
+            return nil
         }
         // Mutated in place (optional chaining): a copy would duplicate its buffers per packet.
-        guard receiver?.receive(view, in: datagram, tos: tos, arrival: arrival, junk: &junk) != nil else { return }
+        guard let kind = receiver?.receive(view, in: datagram, tos: tos, arrival: arrival, junk: &junk) else { return nil }
         if latching, latchedRTP == nil {
             // Symmetric RTP (RFC 4961) with latching: answer where the media comes from.
             latchedRTP = source
             rtpDestination = source
         }
+        return Accepted(kind: kind, view: view)
     }
 
     private mutating func receiveRTCP(_ datagram: ArraySlice<UInt8>, source: MediaEndpoint, arrival: Int64, clock: NTPClock) {

@@ -43,14 +43,11 @@ extension SessionCore {
                         ptimeMs: p?.ptimeMs, settings: settings, notes: &notes)
         }
         if assessment != nil, rttMs == nil { notes.append("no MOS-CQ: no RTCP round trip yet (LSR/DLSR)") }
-        let tracker = receiver?.toneReport ?? ToneTracker().report
+        let toneReports = receiver?.toneReports
+        let tracker = toneReports?.audio ?? ToneTracker().report
         let hasAudio = (timing?.packetsReceived ?? 0) > 0
-        let receivedDigits = (receiver?.digits ?? []).map {
-            MediaReport.Digit(digit: $0.digit.map { String($0) }, event: $0.event, offsetMs: Double($0.offsetNanoseconds) / 1e6,
-                              endOffsetMs: Double($0.endOffsetNanoseconds) / 1e6, durationMs: $0.durationMs,
-                              ending: Self.name(of: $0.ending))
-        }
-        let received = MediaReport.Received(
+        let receivedDigits = (receiver?.digits ?? []).map(Self.digit)
+        var received = MediaReport.Received(
             codec: codec?.name, ptime: p?.ptimeMs, statistics: statistics,
             audioPackets: receiver?.audioPackets ?? 0, telephoneEventPackets: receiver?.eventPackets ?? 0,
             jitterMeanMs: hasAudio ? timing?.jitterMeanMs : nil, jitterMaxMs: hasAudio ? timing?.jitterMaxMs : nil,
@@ -65,6 +62,13 @@ extension SessionCore {
             dtmfDigitsReceived: receivedDigits, dtmf: String(receivedDigits.compactMap { $0.digit?.first }),
             senderReportedPackets: rtcp.remoteSenderPackets, senderReportedOctets: rtcp.remoteSenderOctets,
             byeReceived: rtcp.byeReceived, notes: notes)
+        if let watch = toneReports?.watch {
+            received.tones = watch.frequencies.indices.map { i in
+                ToneObservation(hz: watch.frequencies[i], framesPerSecond: watch.framesPerSecond[i],
+                                framesInSecond: watch.framesInSecond, meanLevelDb: watch.meanLevelDb(i),
+                                tracker: watch.trackers[i].report)
+            }
+        }
 
         var remoteView: MediaReport.RemoteView?
         if let view = rtcp.remoteView {
@@ -115,6 +119,13 @@ extension SessionCore {
             notes.append("no MOS: \(error.message)")
             return nil
         }
+    }
+
+    /// A received digit as reports carry it.
+    static func digit(_ d: RTPReceiver.ReceivedDigit) -> MediaReport.Digit {
+        MediaReport.Digit(digit: d.digit.map { String($0) }, event: d.event, offsetMs: Double(d.offsetNanoseconds) / 1e6,
+                          endOffsetMs: Double(d.endOffsetNanoseconds) / 1e6, durationMs: d.durationMs,
+                          ending: name(of: d.ending))
     }
 
     private static func name(of ending: TelephoneEventReceiver.Ending) -> String {

@@ -37,6 +37,13 @@ struct Run: AsyncParsableCommand {
               earshot-agent run --organizer wss://organizer.example.net:8760/v1/agent \\
                   --state /var/lib/earshot-agent --tls-ca /etc/earshot/ca.pem
 
+            Conference bridges: the agent hosts them by default (--no-bridge turns that off). \
+            --room NAME[:PIN] keeps a standing room open for the agent's lifetime (a stand-in for \
+            a PBX conference room): it answers INVITEs for sip:NAME@… onto one bridge, demands the \
+            PIN as RFC 4733 digits when given, and with --room-registrar registers sip:NAME@DOMAIN \
+            there. Room calls are logged, not reported to the organizer.
+              earshot-agent run … --room room100:4321 --room-registrar 10.0.0.9:5060 --room-domain pbx.example.net
+
             Exit status: 0 stopped by SIGTERM/SIGINT; 1 the organizer revoked the agent, or it \
             could not start (the message says why); 2 bad usage.
             """
@@ -84,6 +91,21 @@ struct Run: AsyncParsableCommand {
     @Option(name: .customLong("spool-limit"), help: ArgumentHelp("Results kept while the organizer is unreachable (oldest dropped beyond).", valueName: "n"))
     var spoolLimit: Int = 10_000
 
+    @Flag(name: .customLong("no-bridge"), help: "Do not host conference bridges (the bridge capability is announced by default).")
+    var noBridge = false
+
+    @Option(name: .customLong("room"), help: ArgumentHelp("A standing conference room answering sip:NAME@…, optionally demanding PIN as DTMF (repeatable).", valueName: "name[:pin]"))
+    var rooms: [String] = []
+
+    @Option(name: .customLong("room-registrar"), help: ArgumentHelp("Register every --room at this registrar (refreshed before it expires).", valueName: "host:port"))
+    var roomRegistrar: String?
+
+    @Option(name: .customLong("room-domain"), help: ArgumentHelp("Domain of the rooms' addresses of record, sip:NAME@DOMAIN (default: the registrar's host).", valueName: "domain"))
+    var roomDomain: String?
+
+    @Option(name: .customLong("room-auth"), help: ArgumentHelp("Digest credentials for the room registrations (default: none; user = the room name).", valueName: "user:password"))
+    var roomAuth: String?
+
     @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, notice, warning, error, critical.", valueName: "level"))
     var logLevel: String = "info"
 
@@ -109,6 +131,8 @@ struct Run: AsyncParsableCommand {
                 rtpPorts: try AgentConfiguration.parsePortRange(rtpPorts), maxConcurrentCalls: maxCalls,
                 heartbeatInterval: heartbeat.map { .nanoseconds(Int64($0 * 1e9)) }, tlsCAFile: tlsCA, spoolLimit: spoolLimit)
             if let name { configuration.name = name }
+            configuration.bridge = !noBridge
+            configuration.rooms = try Self.rooms(rooms, registrar: roomRegistrar, domain: roomDomain, auth: roomAuth)
             try configuration.validate()
         } catch {
             throw Self.usage(error.description)
@@ -119,6 +143,28 @@ struct Run: AsyncParsableCommand {
         } catch {
             FileHandle.standardError.write(Data("earshot-agent: \(Self.describe(error))\n".utf8))
             throw ExitCode(1)
+        }
+    }
+
+    /// `--room NAME[:PIN]` with the shared registrar, domain and credentials.
+    static func rooms(_ specs: [String], registrar: String?, domain: String?, auth: String?) throws(AgentConfigurationError) -> [RoomConfiguration] {
+        if specs.isEmpty, registrar != nil || domain != nil || auth != nil {
+            throw .invalid("--room-registrar, --room-domain and --room-auth need at least one --room")
+        }
+        if domain != nil || auth != nil, registrar == nil { throw .invalid("--room-domain and --room-auth need --room-registrar") }
+        var credentials: (user: String, password: String)?
+        if let auth {
+            let parts = auth.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else { throw .invalid("--room-auth must be USER:PASSWORD") }
+            credentials = (parts[0], parts[1])
+        }
+        return try specs.map { (spec) throws(AgentConfigurationError) -> RoomConfiguration in
+            var room = try RoomConfiguration.parse(spec)
+            room.registrar = registrar
+            if let domain { room.aor = "sip:\(room.name)@\(domain)" }
+            room.username = credentials?.user
+            room.password = credentials?.password
+            return room
         }
     }
 

@@ -18,6 +18,8 @@ enum CallEvent: Sendable {
     case hangupDue
     /// Time to send the DTMF digits.
     case dtmfDue
+    /// Time to send the PIN (before the DTMF digits).
+    case pinDue
     /// A 2xx retransmission timer of the callee (§13.3.1.4).
     case retransmitTimer(TransactionTimer)
     /// RFC 4028: the session timer's next deadline (refresh, or expiry).
@@ -49,6 +51,11 @@ final class CallContext {
     var plannedDuration: Duration?
     var dtmfPlanned: String?
     var dtmfSent: String?
+    /// A conference PIN to send after the answer (caller), and what was sent.
+    var pinPlanned: String?
+    var pinSent: String?
+    /// Answered onto a conference bridge (callee): no identifying tone of our own.
+    var bridged = false
     var inviteSentAt: Duration?
     var ringingAt: Duration?
     var answeredAt: Duration?

@@ -100,7 +100,11 @@ public struct CallReport: Sendable, Encodable {
     public var plannedDurationS: Double?
     public var actualDurationS: Double?
     public var sessionTimer: SessionTimerReport?
+    /// The test digits sent (`CallRequest.dtmf`), without the PIN.
     public var dtmfSent: String?
+    /// The conference PIN sent before them (`CallRequest.pin`); the media report's sent digits
+    /// begin with it.
+    public var pinSent: String?
     public var dtmfReceived: String?
     public var directions: Directions
     public var media: MediaReport?
@@ -111,13 +115,19 @@ public struct CallReport: Sendable, Encodable {
     /// callee attribute the call, e.g. by `X-Earshot-Run`.
     public var inviteHeaders: SIPHeaders = []
 
+    /// The digits the media engine sent after the PIN's (the test digits, in order).
+    public var digitsSentAfterPIN: [MediaReport.Digit] {
+        let all = media?.sent.dtmfDigitsSent ?? []
+        return Array(all.dropFirst(min(all.count, pinSent?.count ?? 0)))
+    }
+
     /// The first value of header `name` in the INVITE (case-insensitive).
     public func inviteHeader(_ name: String) -> String? { inviteHeaders.first(SIPHeaderName(name))?.value }
 
     enum CodingKeys: String, CodingKey {
         case callID = "call_id", role, localURI = "local_uri", remoteURI = "remote_uri", transport, status, ending, setup
         case plannedDurationS = "planned_duration_s", actualDurationS = "actual_duration_s"
-        case sessionTimer = "session_timer", dtmfSent = "dtmf_sent", dtmfReceived = "dtmf_received"
+        case sessionTimer = "session_timer", dtmfSent = "dtmf_sent", pinSent = "pin_sent", dtmfReceived = "dtmf_received"
         case directions, media, problems, ladder
     }
 
@@ -135,6 +145,7 @@ public struct CallReport: Sendable, Encodable {
         try c.encode(actualDurationS, forKey: .actualDurationS)
         try c.encode(sessionTimer, forKey: .sessionTimer)
         try c.encode(dtmfSent, forKey: .dtmfSent)
+        try c.encode(pinSent, forKey: .pinSent)
         try c.encode(dtmfReceived, forKey: .dtmfReceived)
         try c.encode(directions, forKey: .directions)
         try c.encode(media, forKey: .media)

@@ -19,6 +19,11 @@ extension SIPUserAgent {
             case .shutdown:
                 await sendBye(call, factory: factory)
                 return call.ending(.normal(by: .local))
+            case .pinDue:
+                if let digits = call.pinPlanned {
+                    try? await media.sendDTMF(session, digits: digits)
+                    call.pinSent = digits
+                }
             case .dtmfDue:
                 if let digits = call.dtmfPlanned {
                     try? await media.sendDTMF(session, digits: digits)
@@ -173,7 +178,9 @@ extension SIPUserAgent {
             var body: [UInt8] = []
             if !request.body.isEmpty, let previous = call.localSDP {
                 var answer = previous.revising(previous)
-                answer.addMediaAttribute(earshotToneAttribute, "\(call.toneFrequency ?? configuration.toneFrequency)")
+                if !call.bridged {
+                    answer.addMediaAttribute(earshotToneAttribute, "\(call.toneFrequency ?? configuration.toneFrequency)")
+                }
                 call.localSDP = answer
                 body = Array(answer.serialized().utf8)
                 headers.add(.contentType, "application/sdp")

@@ -101,6 +101,7 @@ extension SIPUserAgent {
         let tone = settings.toneFrequency ?? configuration.toneFrequency
         let ringTime = settings.ringTime ?? configuration.ringTime
         call.toneFrequency = tone
+        call.bridged = settings.bridge != nil
         let factory = requestFactory(for: incoming.kind, localHost: advertisedHost(incoming))
 
         func fail(_ status: Int, _ ending: CallEnding, headers: SIPHeaders = []) async -> CallReport {
@@ -132,11 +133,24 @@ extension SIPUserAgent {
             return await fail(invite.body.isEmpty ? 488 : 400, call.ending(.protocolError(detail: invite.body.isEmpty
                 ? "INVITE without an offer (not supported)" : "unparseable SDP offer")))
         }
+        // A conference member's session lives on its bridge's loop; a full bridge is busy
+        // (486, RFC 3261 §21.4.24), any other media failure is 503.
+        func mediaFailed(_ error: MediaEngineError) async -> CallReport {
+            if error.code == .bridgeFull {
+                return await fail(486, call.ending(.rejected(status: 486, reason: "Busy Here (the conference is full)")))
+            }
+            return await fail(503, call.ending(.mediaError(detail: String(describing: error))))
+        }
         let session: MediaSession
         do {
-            session = try await media.openSession(localAddress: localHost == "0.0.0.0" || localHost == "::" ? nil : localHost)
+            let address = localHost == "0.0.0.0" || localHost == "::" ? nil : localHost
+            if let bridge = settings.bridge {
+                session = try await media.openSession(localAddress: address, on: bridge)
+            } else {
+                session = try await media.openSession(localAddress: address)
+            }
         } catch {
-            return await fail(503, call.ending(.mediaError(detail: String(describing: error))))
+            return await mediaFailed(error)
         }
         let capabilities = AudioCapabilities(address: HostAddress(advertisedHost(incoming)) ?? HostAddress("127.0.0.1")!,
                                              port: session.rtpPort)
@@ -147,7 +161,8 @@ extension SIPUserAgent {
             await media.release(session)
             return await fail(488, call.ending(.protocolError(detail: "no acceptable audio in the offer")))
         }
-        answer.addMediaAttribute(earshotToneAttribute, "\(tone)")
+        // A bridge sends the mix of the others, not an identifying tone of its own.
+        if settings.bridge == nil { answer.addMediaAttribute(earshotToneAttribute, "\(tone)") }
         call.localSDP = answer
 
         // 180, ring, 200.
@@ -202,10 +217,11 @@ extension SIPUserAgent {
             try await media.start(session, MediaParameters(
                 remote: remote, rtcpRemotePort: audio.remoteRTCPPort, payloadType: audio.payloadType,
                 telephoneEventPayloadType: audio.telephoneEventPayloadType, toneFrequency: tone,
-                expectedRemoteToneFrequency: remoteTone, latchToSource: true, ptimeMs: audio.ptime))
+                expectedRemoteToneFrequency: remoteTone, latchToSource: true, ptimeMs: audio.ptime,
+                bridge: settings.bridge, memberLabel: settings.memberLabel ?? (settings.bridge == nil ? nil : call.remoteURI)))
         } catch {
             await media.release(session)
-            return await fail(503, call.ending(.mediaError(detail: String(describing: error))))
+            return await mediaFailed(error)
         }
         call.answeredAt = call.elapsed
         await respond(ok, on: key)

@@ -205,7 +205,8 @@ extension SIPUserAgent {
             try await media.start(session, MediaParameters(
                 remote: remote, rtcpRemotePort: audio.remoteRTCPPort, payloadType: audio.payloadType,
                 telephoneEventPayloadType: audio.telephoneEventPayloadType, toneFrequency: tone,
-                expectedRemoteToneFrequency: remoteTone, latchToSource: false, ptimeMs: audio.ptime))
+                expectedRemoteToneFrequency: remoteTone, latchToSource: false, ptimeMs: audio.ptime,
+                watchTones: request.watchTones))
         } catch {
             await sendBye(call, factory: factory)
             await media.release(session)
@@ -218,12 +219,28 @@ extension SIPUserAgent {
         let negotiated = (try? call.negotiator.negotiated(uacResponse: response)) ?? nil
         pendingTimerActions = call.timerState.handle(.callEstablished(negotiated, at: call.elapsed))
         call.schedule(.hangupDue, after: request.duration)
-        if let digits = request.dtmf, !digits.isEmpty { call.schedule(.dtmfDue, after: request.dtmfDelay) }
+        // The PIN first (RFC 4733 events, `pinDelay` after the answer); the test digits at
+        // `dtmfDelay`, but never before the PIN is over.
+        var dtmfDelay = request.dtmfDelay
+        if let pin = request.pin, !pin.isEmpty {
+            call.pinPlanned = pin
+            call.schedule(.pinDue, after: request.pinDelay)
+            dtmfDelay = max(dtmfDelay, request.pinDelay + Self.dtmfSpan(pin) + Self.dtmfAfterPINGap)
+        }
+        if let digits = request.dtmf, !digits.isEmpty { call.schedule(.dtmfDue, after: dtmfDelay) }
 
         let ending = await runEstablishedCall(call, initialTimerActions: pendingTimerActions, factory: factory, session: session, invite: invite, offer: offer)
         let report = try? await media.stop(session)
         return finishedReport(call, ending: ending, session: report, from: from, to: to)
     }
+
+    /// How long `digits` take at the engine's default pacing (each event 100 ms, then 100 ms
+    /// of audio before the next; `MediaEngine.sendDTMF`).
+    static func dtmfSpan(_ digits: String) -> Duration { .milliseconds(200 * digits.count) }
+
+    /// Between the PIN's last event and the first test digit: room for the last event's three
+    /// end packets (RFC 4733 §2.5.1.4) and a bridge that admits on the PIN.
+    static let dtmfAfterPINGap: Duration = .milliseconds(300)
 
     /// Setup times (DESIGN §2): the first 180 and the 2xx, measured from the first INVITE.
     func noteResponse(_ response: SIPResponse, callID: String) {
@@ -241,19 +258,32 @@ extension SIPUserAgent {
         var ended = 0
         for call in calls.values where call.invite?.headers.first(header)?.value == value {
             ended += 1
-            if call.role == .caller, call.dialog == nil, let invite = call.invite {
-                call.cancelledLocally = true
-                if let cancel = try? SIPRequest.cancel(invite) {
-                    let destination = call.destination
-                    Task { [weak self] in _ = await self?.runClientTransaction(cancel, to: destination) }
-                }
-            } else if call.dialog == nil {
-                call.events.yield(.shutdown)
-            } else {
-                call.events.yield(.hangupDue)
-            }
+            end(call)
         }
         return ended
+    }
+
+    /// Ends the call `callID` like `endCalls(withHeader:value:)` (a bridge's legs at the end of
+    /// its conference); false when there is no such call.
+    @discardableResult
+    public func endCall(callID: String) -> Bool {
+        guard let call = calls[callID] else { return false }
+        end(call)
+        return true
+    }
+
+    private func end(_ call: CallContext) {
+        if call.role == .caller, call.dialog == nil, let invite = call.invite {
+            call.cancelledLocally = true
+            if let cancel = try? SIPRequest.cancel(invite) {
+                let destination = call.destination
+                Task { [weak self] in _ = await self?.runClientTransaction(cancel, to: destination) }
+            }
+        } else if call.dialog == nil {
+            call.events.yield(.shutdown)
+        } else {
+            call.events.yield(.hangupDue)
+        }
     }
 
     func cancelInvite(_ invite: SIPRequest, destination: SIPDestination) async {

@@ -13,15 +13,20 @@ public struct RegistrationRequest: Sendable {
     public var password: String
     /// Seconds asked for; the registrar may grant less (§10.2.4, §10.3 step 7).
     public var expires: Int
+    /// The user part of the Contact we bind (nil: the user agent's `user`). A conference
+    /// bridge binds `sip:<room>@host:port`, so the Request-URI a proxy retargets to (§16.5)
+    /// still names the room.
+    public var contactUser: String?
 
     public init(registrar: SIPURI, destination: SIPDestination, addressOfRecord: SIPURI, username: String, password: String,
-                expires: Int = 600) {
+                expires: Int = 600, contactUser: String? = nil) {
         self.registrar = registrar
         self.destination = destination
         self.addressOfRecord = addressOfRecord
         self.username = username
         self.password = password
         self.expires = expires
+        self.contactUser = contactUser
     }
 }
 
@@ -116,7 +121,7 @@ extension SIPUserAgent {
         let request = state.request
         let started = ContinuousClock.now
         let localHost = localAddress(toward: request.destination)
-        let factory = requestFactory(for: request.destination.kind, localHost: localHost)
+        let factory = requestFactory(for: request.destination.kind, localHost: localHost, user: request.contactUser)
         let aor = SIPNameAddress(uri: .sip(request.addressOfRecord), parameters: [SIPParameter("tag", state.fromTag)])
         let to = SIPNameAddress(uri: .sip(request.addressOfRecord))
         var authRoundTrips = 0

@@ -45,11 +45,11 @@ extension SIPUserAgent {
     }
 
     /// Our Via/Contact for requests over `kind`: the listener's port and the address peers reach.
-    func requestFactory(for kind: SIPTransportKind, localHost: String) -> RequestFactory {
+    func requestFactory(for kind: SIPTransportKind, localHost: String, user: String? = nil) -> RequestFactory {
         let listener = transport.boundListeners.first { $0.kind == kind } ?? transport.boundListeners.first
         let port = listener?.port
         let host = SIPHost(addressOrName: localHost)
-        var contactURI = SIPURI(user: configuration.user, host: host, port: port)
+        var contactURI = SIPURI(user: user ?? configuration.user, host: host, port: port)
         if kind != .udp { contactURI.parameters.set("transport", kind.rawValue) }
         return RequestFactory(
             transport: kind.viaToken, host: host, port: port,
@@ -97,7 +97,7 @@ extension SIPUserAgent {
             transport: call.destination.kind.rawValue, status: status, ending: ending, setup: setup,
             plannedDurationS: call.plannedDuration?.secondsValue,
             actualDurationS: answered.map { (ended - $0).secondsValue },
-            sessionTimer: sessionTimer, dtmfSent: call.dtmfSent,
+            sessionTimer: sessionTimer, dtmfSent: call.dtmfSent, pinSent: call.pinSent,
             dtmfReceived: media.map { $0.received.dtmf },
             directions: .init(outbound: media?.remoteView, inbound: media?.received),
             media: media, problems: problems, ladder: call.ladder, inviteHeaders: call.invite?.headers ?? [])
