@@ -44,6 +44,8 @@ struct SpotCheck: Encodable {
     var meanLevelDb: Double?
     /// Its own tone (meaningful only while every tone is distinct: N ≤ 17).
     var ownFraction: Double?
+    /// Frames of the whole stream with any signal (≥ −55 dBov): the mix is there.
+    var signalFraction: Double
 }
 
 struct Step: Encodable {
@@ -109,10 +111,12 @@ func run(participants n: Int, options: Options) async throws -> Step {
     let secondsIn = Int(((windowStart - started) / .seconds(1)).rounded(.up))
     let secondsOut = Int(((clock.now - started) / .seconds(1)).rounded(.down))
     for i in checked.sorted() {
-        let tones = try await feeders.report(participants[i]).received.tones
+        let received = try await feeders.report(participants[i]).received
+        let tones = received.tones
         spots.append(SpotCheck(listener: i, otherToneHz: tones[0].hz, otherFraction: fraction(tones[0], from: secondsIn, to: secondsOut),
                                meanLevelDb: tones[0].meanLevelDb,
-                               ownFraction: n <= IdentifyingTone.frequencies.count ? fraction(tones[1], from: secondsIn, to: secondsOut) : nil))
+                               ownFraction: n <= IdentifyingTone.frequencies.count ? fraction(tones[1], from: secondsIn, to: secondsOut) : nil,
+                               signalFraction: received.audio.tracker.fraction))
     }
     var bridgeLost = 0
     var participantLost = 0
