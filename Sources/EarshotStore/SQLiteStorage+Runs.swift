@@ -21,8 +21,10 @@ extension SQLiteStorage {
                 if try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE id = ?", arguments: [run.id]) != nil {
                     throw StorageError(.conflict, "a run with id \(run.id) exists already")
                 }
-                let caller = run.participants.first(where: { $0.role == .caller })?.agentID ?? run.participants.first?.agentID
-                let callee = run.participants.first(where: { $0.role == .callee })?.agentID
+                // A conference: its first participant and its bridge agent (NULL for an external room).
+                let caller = run.participants.first(where: { $0.role == .caller || $0.role == .participant })?.agentID
+                    ?? run.participants.first?.agentID
+                let callee = run.participants.first(where: { $0.role == .callee || $0.role == .bridge })?.agentID
                 try insertRun.execute(arguments: [
                     run.id, run.suite, run.roundID, run.testType.rawValue, run.status.rawValue, try json.textOrNull(run.cause),
                     run.plannedAt.unix, run.startAt.unix, run.deadline.unix, run.status.isFinal ? run.plannedAt.unix : nil,
@@ -166,12 +168,12 @@ extension SQLiteStorage {
         let mosValues = completion.directions.compactMap(\.mosCQ)
         let lossValues = completion.directions.map(\.lossPct)
         try db.cachedStatement(sql: """
-            UPDATE runs SET status = ?, cause = ?, ended_at = ?, call = ?, dtmf = ?, mos_min = ?, loss_pct_max = ?
+            UPDATE runs SET status = ?, cause = ?, ended_at = ?, call = ?, dtmf = ?, conference = ?, mos_min = ?, loss_pct_max = ?
             WHERE id = ?
             """).execute(arguments: [
             completion.status.rawValue, try json.textOrNull(completion.cause), completion.endedAt.unix,
-            try json.textOrNull(completion.call), try json.textOrNull(completion.dtmf), mosValues.min(), lossValues.max(),
-            completion.runID,
+            try json.textOrNull(completion.call), try json.textOrNull(completion.dtmf),
+            try json.textOrNull(completion.conference), mosValues.min(), lossValues.max(), completion.runID,
         ])
         if db.changesCount == 0 { return false }
         // Evidence is kept for failed and degraded runs (DESIGN §3); agents send it always.
@@ -256,7 +258,8 @@ extension SQLiteStorage {
                 call: try json.value(CallSummary.self, row["call"]) ?? results.lazy.compactMap(\.call).first,
                 dtmf: try json.value(DTMFSummary.self, row["dtmf"]) ?? results.lazy.compactMap(\.dtmf).first,
                 register: results.lazy.compactMap(\.register).first, options: results.lazy.compactMap(\.options).first,
-                evidence: evidence, thresholds: try json.value(Thresholds.self, row["thresholds"]))
+                evidence: evidence, thresholds: try json.value(Thresholds.self, row["thresholds"]),
+                conference: try json.value(ConferenceSummary.self, row["conference"]))
         }
     }
 

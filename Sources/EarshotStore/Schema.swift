@@ -1,12 +1,14 @@
 import GRDB
 
 /// The schema, as named migrations (docs/storage.md). A migration is never edited once
-/// released: a change is a new `vN`. Issue 5 (alerts, webhooks) adds its tables as `v2`.
+/// released: a change is a new `vN`. Issue 5 (alerts, webhooks) adds its tables as `v2`;
+/// issue 6 (conferences) adds `runs.conference` as `v3`.
 enum Schema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1", migrate: v1)
         migrator.registerMigration("v2", migrate: v2)
+        migrator.registerMigration("v3", migrate: v3)
         return migrator
     }
 
@@ -322,5 +324,12 @@ enum Schema {
             );
             CREATE INDEX delivery_attempts_delivery ON delivery_attempts(delivery_id, id);
             """)
+    }
+
+    /// Issue 6: a conference run's judged summary (legs, hearing matrix, DTMF through the
+    /// bridge) as `ConferenceSummary` JSON; NULL for every other run. Its legs' stream metrics
+    /// are rows of `stream_metrics` like any run's directions.
+    private static func v3(_ db: Database) throws {
+        try db.execute(sql: "ALTER TABLE runs ADD COLUMN conference TEXT")
     }
 }

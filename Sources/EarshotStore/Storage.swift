@@ -281,9 +281,12 @@ public struct RunCompletion: Sendable, Equatable {
     public var directions: [StreamMetrics]
     public var call: CallSummary?
     public var dtmf: DTMFSummary?
+    /// Conference runs: the verdict's `conference` (legs, hearing matrix, DTMF), read back as
+    /// `RunDetail.conference`.
+    public var conference: ConferenceSummary?
 
     public init(runID: String, status: RunStatus, cause: RunCause?, endedAt: Date, directions: [StreamMetrics] = [],
-                call: CallSummary? = nil, dtmf: DTMFSummary? = nil) {
+                call: CallSummary? = nil, dtmf: DTMFSummary? = nil, conference: ConferenceSummary? = nil) {
         self.runID = runID
         self.status = status
         self.cause = cause
@@ -291,6 +294,7 @@ public struct RunCompletion: Sendable, Equatable {
         self.directions = directions
         self.call = call
         self.dtmf = dtmf
+        self.conference = conference
     }
 }
 

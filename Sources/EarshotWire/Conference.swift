@@ -91,6 +91,9 @@ public struct ConferenceSettings: Codable, Sendable, Equatable, Hashable {
     public func problems(duration: WireDuration) -> [String] {
         var out: [String] = []
         if bridge == .uri, (uri ?? "").isEmpty { out.append("conference.uri: bridge uri needs the conference URI") }
+        if let uri, !uri.isEmpty, !(uri.hasPrefix("sip:") || uri.hasPrefix("sips:")) || !uri.contains("@") {
+            out.append("conference.uri: a SIP URI such as sip:room100@pbx.example.com")
+        }
         if bridge != .uri, uri != nil { out.append("conference.uri: only with bridge: uri") }
         if bridge != .agent, bridgeAgent != nil { out.append("conference.bridge_agent: only with bridge: agent") }
         if let pin, pin.isEmpty || !pin.allSatisfy({ "0123456789*#ABCD".contains($0) }) {

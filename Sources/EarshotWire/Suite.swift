@@ -356,7 +356,9 @@ public struct SuiteSpec: Codable, Sendable, Equatable, Hashable {
         switch type {
         case .options where (target ?? "").isEmpty: out.append("target: an options suite needs a SIP URI to ping")
         case .register where (via?.registrar ?? "").isEmpty: out.append("via.registrar: a register suite needs a registrar")
-        case .conference: out += (conference ?? ConferenceSettings()).problems(duration: duration)
+        case .conference:
+            out += (conference ?? ConferenceSettings()).problems(duration: duration)
+            if conference?.dtmfFrom != nil, dtmf == nil { out.append("conference.dtmf_from: the suite sends no dtmf") }
         default: break
         }
         if type != .conference, conference != nil { out.append("conference: only for type conference") }

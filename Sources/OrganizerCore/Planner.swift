@@ -76,11 +76,15 @@ public struct SkippedUnit: Sendable, Hashable {
     public var unit: UnitKey
     public var reason: String
     public var agentID: String
+    /// A sentence for people (conference plans: "over the conference cap of 10"); nil from
+    /// `planRound`, whose reasons speak for themselves.
+    public var detail: String?
 
-    public init(unit: UnitKey, reason: String, agentID: String) {
+    public init(unit: UnitKey, reason: String, agentID: String, detail: String? = nil) {
         self.unit = unit
         self.reason = reason
         self.agentID = agentID
+        self.detail = detail
     }
 }
 
@@ -660,18 +664,7 @@ struct Placer {
         let key = i * slots + slot
         if let known = reservedPeak[key] { return known }
         let from = roundStart.addingTimeInterval(Double(slot) * layout.spacing)
-        let to = from.addingTimeInterval(max(layout.spacing, layout.slotLength))
-        var events: [(Date, Int)] = []
-        for b in busy where b.start < to && b.end > from {
-            events.append((max(b.start, from), 1))
-            events.append((min(b.end, to), -1))
-        }
-        events.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
-        var current = 0, most = 0
-        for e in events {
-            current += e.1
-            most = max(most, current)
-        }
+        let most = Planner.peakReserved(busy, in: DateInterval(start: from, duration: max(layout.spacing, layout.slotLength)))
         reservedPeak[key] = most
         return most
     }

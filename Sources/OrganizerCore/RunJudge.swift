@@ -150,21 +150,17 @@ public struct RunVerdict: Sendable, Equatable {
 public enum RunJudge {
     public static func judge(testType: TestType, participants: [RunParticipant], results: [String: RunResult],
                              thresholds: Thresholds, facts: RunFacts) -> RunVerdict {
+        if testType == .conference {
+            return judgeConference(participants: participants, results: results, thresholds: thresholds, facts: facts)
+        }
         var verdict = merge(testType: testType, participants: participants, results: results, facts: facts)
         verdict.breaches = breaches(of: verdict, testType: testType, thresholds: thresholds)
 
-        if let offline = participants.first(where: { facts.offlineAtPlanning.contains($0.agentID) }) {
+        if let cause = notRunAtOnce(participants: participants, facts: facts, empty: participants.isEmpty,
+                                    emptyDetail: "the run has no participants", name: { $0 }) {
             verdict.isFinal = true
             verdict.status = .notRun
-            verdict.cause = RunCause(code: "agent_offline",
-                                     detail: "\(offline.role.rawValue) \(offline.agentID) was offline when the run was planned",
-                                     agentID: offline.agentID)
-            return verdict
-        }
-        if participants.isEmpty {
-            verdict.isFinal = true
-            verdict.status = .notRun
-            verdict.cause = RunCause(code: "capacity", detail: "the run has no participants")
+            verdict.cause = cause
             return verdict
         }
         if !verdict.missing.isEmpty, !facts.deadlinePassed {
@@ -179,6 +175,18 @@ public enum RunJudge {
         verdict.status = status
         verdict.cause = cause
         return verdict
+    }
+
+    /// Rule 1 (a participant offline at planning) and a run without participants: `not_run`
+    /// whatever results arrive. `name` turns an agent id into the name the detail shows.
+    static func notRunAtOnce(participants: [RunParticipant], facts: RunFacts, empty: Bool, emptyDetail: String,
+                             name: (String) -> String) -> RunCause? {
+        if let offline = participants.first(where: { facts.offlineAtPlanning.contains($0.agentID) }) {
+            return RunCause(code: "agent_offline",
+                            detail: "\(offline.role.rawValue) \(name(offline.agentID)) was offline when the run was planned",
+                            agentID: offline.agentID)
+        }
+        return empty ? RunCause(code: "capacity", detail: emptyDetail) : nil
     }
 
     // MARK: merging
@@ -474,7 +482,7 @@ private func both<A, B>(_ a: A?, _ b: B?) -> (A, B)? {
     return (a, b)
 }
 
-private func quoted(_ s: String) -> String { "\"\(s)\"" }
+func quoted(_ s: String) -> String { "\"\(s)\"" }
 
 /// At most two decimals, no trailing zeros: 3.6, 4.25, 300.
 func number(_ x: Double) -> String {

@@ -367,7 +367,8 @@ func storageError(_ body: () async throws -> Void) async -> StorageError? {
                               "silences", "webhook_endpoints"] {
                     try db.execute(sql: "DROP TABLE \(table)")
                 }
-                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v2'")
+                try db.execute(sql: "ALTER TABLE runs DROP COLUMN conference")
+                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier IN ('v2', 'v3')")
             }
             try queue.close()
         }
@@ -381,7 +382,7 @@ func storageError(_ body: () async throws -> Void) async -> StorageError? {
              try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier"))
         }
         #expect(Set(v2Tables).isSubset(of: Set(tables)))
-        #expect(migrations == ["v1", "v2"])
+        #expect(migrations == ["v1", "v2", "v3"])
     }
 }
 

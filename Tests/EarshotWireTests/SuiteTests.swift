@@ -172,7 +172,8 @@ import Testing
         #expect(spec { $0.topology = Topology(kind: .sample, k: 0) } == ["topology.k: sample needs k ≥ 1"])
         #expect(spec { $0.type = .options; $0.topology = .each } == ["target: an options suite needs a SIP URI to ping"])
         #expect(spec { $0.type = .register; $0.topology = .each } == ["via.registrar: a register suite needs a registrar"])
-        #expect(spec { $0.type = .conference } == ["type: conference suites arrive with the conference bridge"])
+        #expect(spec { $0.type = .conference }.isEmpty)
+        #expect(spec { $0.conference = ConferenceSettings() } == ["conference: only for type conference"])
     }
 
     @Test func severalProblemsAreAllListed() {
