@@ -99,3 +99,65 @@ extension ConsoleRender {
         return lines.joined(separator: "\n")
     }
 }
+
+/// `earshot report --suite <conference suite>`: the organizer's pair report covers p2p, soak
+/// and dtmf runs; a conference suite's legs are read from its runs instead, one cell per
+/// direction of a leg: participant → bridge (up) and bridge → participant (down), counted by
+/// the leg's status, with the same figures as a pair.
+enum ConferenceReport {
+    /// Cells by names, sorted by (from, to).
+    static func cells(_ details: [RunDetail]) -> [Report.Cell] {
+        struct Sums {
+            var runs = 0, passed = 0, degraded = 0, failed = 0, notRun = 0
+            var mos: [Double] = [], loss: [Double] = [], jitter: [Double] = [], rtt: [Double] = []
+            var last: Date?
+        }
+        var sums: [String: Sums] = [:]
+        var keys: [String: (String, String)] = [:]
+        for detail in details {
+            guard let conference = detail.conference, detail.run.status.isFinal else { continue }
+            var names: [String: String] = [:]
+            for p in detail.participants { names[p.agentID] = p.name }
+            let bridge = conference.bridgeAgentID.map { names[$0] ?? $0 } ?? externalRoomLabel
+            for leg in conference.legs {
+                for (from, to, stream) in [(leg.name, bridge, leg.up), (bridge, leg.name, leg.down)] {
+                    let key = from + "\u{0}" + to
+                    keys[key] = (from, to)
+                    var s = sums[key] ?? Sums()
+                    s.runs += 1
+                    switch leg.status {
+                    case .passed: s.passed += 1
+                    case .degraded: s.degraded += 1
+                    case .failed: s.failed += 1
+                    case .notRun: s.notRun += 1
+                    case .scheduled, .running: break
+                    }
+                    if let v = stream?.mosCQ { s.mos.append(v) }
+                    if let v = stream?.lossPct { s.loss.append(v) }
+                    if let v = stream?.jitterMeanMs { s.jitter.append(v) }
+                    if let v = stream?.rttMs { s.rtt.append(v) }
+                    if let at = detail.run.endedAt { s.last = max(s.last ?? at, at) }
+                    sums[key] = s
+                }
+            }
+        }
+        func mean(_ values: [Double]) -> Double? { values.isEmpty ? nil : values.reduce(0, +) / Double(values.count) }
+        return sums.sorted { keys[$0.key]! < keys[$1.key]! }.map { key, s in
+            let ran = s.runs - s.notRun
+            return Report.Cell(from: keys[key]!.0, to: keys[key]!.1, runs: s.runs, passed: s.passed, degraded: s.degraded,
+                               failed: s.failed, notRun: s.notRun,
+                               passRatePct: ran > 0 ? Double(s.passed) / Double(ran) * 100 : nil, mosMean: mean(s.mos),
+                               mosMin: s.mos.min(), lossPctMean: mean(s.loss), jitterMsMean: mean(s.jitter),
+                               rttMsMean: mean(s.rtt), lastRunAt: s.last)
+        }
+    }
+
+    /// The report with the conference legs as its cells (totals as the organizer counted them).
+    static func report(_ base: Report, details: [RunDetail]) -> Report {
+        let cells = cells(details)
+        var agents: [String] = []
+        for cell in cells { for name in [cell.from, cell.to] where !agents.contains(name) { agents.append(name) } }
+        return Report(since: base.since, until: base.until, suite: base.suite, agents: agents.sorted(), cells: cells,
+                      totals: base.totals)
+    }
+}

@@ -336,7 +336,7 @@ actor RunCoordinator {
     /// What storage keeps of a verdict.
     static func completion(_ runID: String, _ verdict: RunVerdict, endedAt: Date) -> RunCompletion {
         RunCompletion(runID: runID, status: verdict.status, cause: verdict.cause, endedAt: endedAt,
-                      directions: verdict.directions, call: verdict.call, dtmf: verdict.dtmf)
+                      directions: verdict.directions, call: verdict.call, dtmf: verdict.dtmf, conference: verdict.conference)
     }
 
     // MARK: sending

@@ -295,8 +295,9 @@ actor Scheduler {
         let built = ConferenceRunBuilder(spec: spec, plan: plan, startAt: startAt, agents: byID, hellos: connected,
                                          deadlineMargin: configuration.deadlineMargin.seconds)
         for skipped in plan.skipped {
+            let detail = skipped.detail.map { "\(name(skipped.agentID)): \($0)" } ?? Self.skipDetail(skipped.reason, name: name(skipped.agentID))
             draft.recordNotRun([RunParticipant(agentID: skipped.agentID, role: .participant)], at: startAt,
-                               cause: RunCause(code: skipped.reason, detail: Self.skipDetail(skipped.reason, name: name(skipped.agentID)),
+                               cause: RunCause(code: skipped.reason, detail: detail,
                                                agentID: skipped.agentID),
                                name: name)
         }

@@ -153,4 +153,32 @@ enum ConferenceFixtures {
         #expect(ConsoleRender.highlight(detail)
             == "conference  5 agents: alice, bob, carol, dave, hub  passed: 4 participants, 4 of 12 heard, 1 ECHO; DTMF 159# reached 1 of 3 (relay)")
     }
+
+    @Test func reportOfAConferenceSuiteHasARowPerLegDirection() {
+        var second = ConferenceFixtures.detail
+        second.run.id = "r-c2"
+        second.run.endedAt = F.at(-1)
+        second.conference?.legs[0].status = .degraded
+        second.conference?.legs[0].up?.mosCQ = 3.41
+        let cells = ConferenceReport.cells([ConferenceFixtures.detail, second])
+        #expect(cells.map { "\($0.from)→\($0.to)" } == ["alice→hub", "bob→hub", "carol→hub", "dave→hub", "hub→alice", "hub→bob",
+                                                       "hub→carol", "hub→dave"])
+        let aliceUp = cells[0]
+        #expect(aliceUp.runs == 2)
+        #expect(aliceUp.passed == 1)
+        #expect(aliceUp.degraded == 1)
+        #expect(aliceUp.passRatePct == 50)
+        #expect(aliceUp.mosMin == 3.41)
+        #expect(abs((aliceUp.mosMean ?? 0) - 3.91) < 1e-9)
+        #expect(aliceUp.lastRunAt == F.at(-1))
+        let daveDown = cells[7]
+        #expect(daveDown.failed == 2)
+        #expect(daveDown.passRatePct == 0)
+        #expect(daveDown.mosMean == nil)
+        let report = ConferenceReport.report(Report(since: F.at(-3600), until: F.now, suite: "conf", agents: [], cells: [],
+                                                    totals: ["failed": 2]), details: [second])
+        #expect(report.agents == ["alice", "bob", "carol", "dave", "hub"])
+        #expect(report.cells.count == 8)
+        #expect(report.totals == ["failed": 2])
+    }
 }

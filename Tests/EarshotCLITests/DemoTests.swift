@@ -87,7 +87,7 @@ import Testing
         }
     }
 
-    /// About a minute: three agents on loopback, 6 mesh calls of 5 s, a DTMF call, a 50 s soak.
+    /// About a minute: three agents on loopback (and the bridge agent), 6 mesh calls of 5 s, a conference, a DTMF call, a 50 s soak.
     @Test(.timeLimit(.minutes(4))) func demoRunsEveryPairAndExitsZero() async throws {
         let run = try await ConsoleProcess.runAsync(["demo", "--agents", "3", "--duration", "5s"])
         #expect(run.status == 0, "stdout:\n\(run.stdout)\nstderr:\n\(run.stderr)")
@@ -102,6 +102,8 @@ import Testing
         }
         #expect(pairs == ["alice→bob", "alice→carol", "bob→alice", "bob→carol", "carol→alice", "carol→bob"])
         #expect(run.stdout.contains("MOS-CQ (mean) (rows: from, columns: to)"))
+        #expect(run.stdout.contains("\nConference hearing matrix (rows: listener, columns: speaker)\n"))
+        #expect(run.stdout.contains("  passed: 3 participants, 6 of 6 heard, no echo; DTMF 159# reached 2 of 2 (relay)"))
         #expect(run.stdout.contains("demo passed: every run passed"))
         #expect(run.stdout.contains("database: "))
     }
