@@ -221,6 +221,19 @@ final class LoopbackSystem {
         return system
     }
 
+    /// Starts a system, runs `body` with it and always stops it.
+    static func with<T>(names: [String], _ body: (LoopbackSystem) async throws -> T) async throws -> T {
+        let system = try await start(names: names)
+        do {
+            let result = try await body(system)
+            await system.stop()
+            return result
+        } catch {
+            await system.stop()
+            throw error
+        }
+    }
+
     /// Agents first (their last results are sent), then the organizer; the temporary
     /// directory goes unless the database is kept.
     func stop() async {
@@ -345,7 +358,7 @@ extension ConsoleRender {
     static func highlight(_ detail: RunDetail) -> String {
         var line = "\(detail.run.testType.rawValue)  \(participantList(detail.run))  \(detail.run.status.rawValue)"
         var facts: [String] = []
-        if let dtmf = detail.dtmf {
+        if detail.conference == nil, let dtmf = detail.dtmf {
             facts.append("DTMF sent \(dtmf.sent.isEmpty ? none : dtmf.sent), received \(dtmf.received.isEmpty ? none : dtmf.received)")
         }
         if let conference = detail.conference { facts.append(Self.conferenceFacts(conference)) }

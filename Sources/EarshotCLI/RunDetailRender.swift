@@ -38,8 +38,12 @@ extension ConsoleRender {
             sections.append("Media (each direction as its receiver measured it)\n" + directions(detail.directions, name: name))
         }
 
-        if let call = detail.call { sections.append(self.call(call, planned: run.plannedDurationS)) }
-        if let dtmf = detail.dtmf { sections.append(self.dtmf(dtmf)) }
+        // A conference's own sections above cover its legs and DTMF (one participant's call
+        // and digits would tell half the story).
+        if detail.conference == nil {
+            if let call = detail.call { sections.append(self.call(call, planned: run.plannedDurationS)) }
+            if let dtmf = detail.dtmf { sections.append(self.dtmf(dtmf)) }
+        }
         if let register = detail.register {
             sections.append("Register\n  \(register.statusCode.map(String.init) ?? "no answer") in \(Self.number(register.timeMs, 1)) ms, \(register.authRoundTrips) auth round trips, expires granted \(register.expiresGrantedS.map { "\($0) s" } ?? Self.none)")
         }

@@ -10,14 +10,7 @@ import Testing
 /// DTMF of one reaching the others; `runs show` (the built binary) renders the matrix.
 @Suite struct ConferenceLoopbackTests {
     @Test(.timeLimit(.minutes(3))) func threeParticipantsOnABridgeHearEachOtherAndGetTheDigits() async throws {
-        let system = try await LoopbackSystem.start(names: ["alice", "bob", "carol", "hub"])
-        do {
-            try await exercise(system)
-        } catch {
-            await system.stop()
-            throw error
-        }
-        await system.stop()
+        try await LoopbackSystem.with(names: ["alice", "bob", "carol", "hub"]) { try await exercise($0) }
     }
 
     func exercise(_ system: LoopbackSystem) async throws {

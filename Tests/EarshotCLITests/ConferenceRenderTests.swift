@@ -69,8 +69,10 @@ enum ConferenceFixtures {
         participants[3].cause = RunCause(code: "call_failed", statusCode: 486)
         participants.append(ParticipantInfo(agentID: "b1", name: "hub", site: "hq", role: .bridge, status: .passed,
                                             reportedAt: F.at(-5)))
+        // The store also gives one participant's call and DTMF summaries: not shown for a conference.
         return RunDetail(run: run, participants: participants, directions: legs.flatMap { [$0.up, $0.down].compactMap { $0 } },
-                         conference: summary)
+                         call: CallSummary(callID: "c-a1", inviteTo200Ms: 12.5, ending: "normal"),
+                         dtmf: DTMFSummary(sent: "159#", received: ""), conference: summary)
     }
 }
 
