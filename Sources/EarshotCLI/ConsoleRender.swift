@@ -161,6 +161,28 @@ struct ConsoleRender: Sendable {
         return parts.joined(separator: "; ")
     }
 
+    /// What a suite's `unit_count` counts.
+    static func unitNoun(_ spec: SuiteSpec) -> String {
+        if spec.type == .conference { return "participants" }
+        return spec.topology.kind == .each ? "members" : "pairs"
+    }
+
+    /// `built-in bridge rotating over the bridge-capable agents; up to 10 participants joining over 2s; DTMF relay`.
+    static func conferenceSettings(_ c: ConferenceSettings) -> String {
+        var parts: [String]
+        switch c.bridge {
+        case .agent: parts = ["built-in bridge on \(c.bridgeAgent ?? "the first bridge-capable agent")"]
+        case .rotate: parts = ["built-in bridge rotating over the bridge-capable agents"]
+        case .uri: parts = ["external room \(c.uri ?? none)"]
+        }
+        parts.append("up to \(c.maxParticipants) participants joining over \(c.joinSpread)")
+        if let pin = c.pin { parts.append("PIN \(pin)") }
+        var dtmf = "DTMF \(c.dtmfMode.rawValue)"
+        if let from = c.dtmfFrom { dtmf += " from \(from)" }
+        parts.append(dtmf)
+        return parts.joined(separator: "; ")
+    }
+
     static func thresholds(_ t: Thresholds) -> String {
         var parts: [String] = []
         if let v = t.mosMin { parts.append("MOS ≥ \(number(v, 2))") }
@@ -183,8 +205,14 @@ struct ConsoleRender: Sendable {
         ]
         if let description = spec.description { lines.append("about      \(description)") }
         lines += [
-            "members    \(Self.members(spec.members)) — \(suite.memberCount) now, \(suite.unitCount) \(spec.topology.kind == .each ? "members" : "pairs")",
-            "topology   \(Self.topology(spec.topology))",
+            "members    \(Self.members(spec.members)) — \(suite.memberCount) now, \(suite.unitCount) \(Self.unitNoun(spec))",
+        ]
+        if let conference = spec.conference, spec.type == .conference {
+            lines.append("conference \(Self.conferenceSettings(conference))")
+        } else {
+            lines.append("topology   \(Self.topology(spec.topology))")
+        }
+        lines += [
             "schedule   every \(spec.interval)\(spec.period.map { ", each pair within \($0)" } ?? ""); last round \(time(suite.lastRoundAt)), next \(time(suite.nextRoundAt))",
             "call       \(spec.duration) of \(spec.codec) over \(spec.transport)\(spec.dtmf.map { ", DTMF \($0)" } ?? "")\(spec.sessionExpires.map { ", Session-Expires \($0) s" } ?? "")",
         ]
@@ -216,11 +244,18 @@ struct ConsoleRender: Sendable {
             .init("mos", .right), .init("loss %", .right), .init("cause", shrinkable: true),
         ])
         for run in runs {
-            table.add([run.id, run.suite, run.testType.rawValue, run.status.rawValue, run.participants.joined(separator: " → "),
+            table.add([run.id, run.suite, run.testType.rawValue, run.status.rawValue, Self.participantList(run),
                        time(run.startAt), WireDuration(seconds: run.plannedDurationS).description, Self.number(run.mosMin, 2),
                        Self.number(run.lossPctMax, 2), Self.cause(run.cause)])
         }
         return table.render(width: width)
+    }
+
+    /// `alice → bob` for a call; `5 agents: alice, bob, carol, dave, erin` for a conference
+    /// (its participants in join order, then the bridge host).
+    static func participantList(_ run: RunSummary) -> String {
+        guard run.testType == .conference else { return run.participants.joined(separator: " → ") }
+        return "\(run.participants.count) agent\(run.participants.count == 1 ? "" : "s"): " + run.participants.joined(separator: ", ")
     }
 
     static func cause(_ cause: RunCause?) -> String {
@@ -235,7 +270,7 @@ struct ConsoleRender: Sendable {
         var lines = ["round \(round.roundID) of suite \(round.suite): \(round.runIDs.count) runs started"]
         if !round.runIDs.isEmpty { lines.append("runs: \(round.runIDs.joined(separator: " "))") }
         for run in round.notRun {
-            lines.append("not run: \(run.participants.joined(separator: " → ")) — \(Self.cause(run.cause))")
+            lines.append("not run: \(Self.participantList(run)) — \(Self.cause(run.cause))")
         }
         if let warning = round.warning { lines.append("warning: \(warning)") }
         return lines.joined(separator: "\n")

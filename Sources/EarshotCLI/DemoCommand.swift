@@ -13,10 +13,18 @@ enum DemoPlan {
     /// Session-Expires 90 makes the caller refresh at 45 s; 50 s of call hold one refresh.
     static let soakDuration = WireDuration.seconds(50)
 
+    /// The agent hosting the conference's built-in bridge (not a participant, not in the mesh).
+    static let bridgeName = "bridge"
+    /// The conference: every demo agent for 15 s, joining over 2 s, DTMF relayed by the bridge.
+    static let conferenceDuration = WireDuration.seconds(15)
+    static let conferenceDTMF = "159#"
+
     static func agentNames(_ count: Int) -> [String] { Array(names.prefix(count)) }
 
-    /// A p2p mesh of every agent, a DTMF call (first → second agent), a soak (second → third,
-    /// or second → first with two agents). Paused: they run once, now, and never on a schedule.
+    /// A p2p mesh of every agent, a conference of every agent on the built-in bridge hosted
+    /// by `bridgeName` (the first agent sends DTMF through it), a DTMF call (first → second
+    /// agent), a soak (second → third, or second → first with two agents). Paused: they run
+    /// once, now, and never on a schedule.
     static func suites(agents: [String], duration: WireDuration) -> [SuiteSpec] {
         precondition(agents.count >= 2)
         let first = agents[0], second = agents[1], third = agents.count > 2 ? agents[2] : agents[0]
@@ -24,6 +32,12 @@ enum DemoPlan {
             SuiteSpec(name: "demo-mesh", type: .p2p, description: "earshot demo: every ordered pair",
                       members: MemberSelector(agents: agents), topology: .mesh, interval: .minutes(60), duration: duration,
                       paused: true),
+            SuiteSpec(name: "demo-conference", type: .conference,
+                      description: "earshot demo: every agent in one conference on the built-in bridge, DTMF through it",
+                      members: MemberSelector(agents: agents), interval: .minutes(60), duration: conferenceDuration,
+                      dtmf: conferenceDTMF, paused: true,
+                      conference: ConferenceSettings(bridge: .agent, bridgeAgent: bridgeName, joinSpread: .seconds(2),
+                                                     dtmfMode: .relay, dtmfFrom: first)),
             SuiteSpec(name: "demo-dtmf", type: .dtmf, description: "earshot demo: RFC 4733 digits in a call",
                       members: MemberSelector(agents: [first, second]), topology: Topology(kind: .pairs, pairs: [[first, second]]),
                       interval: .minutes(60), duration: max(duration, .seconds(5)), dtmf: "123#", paused: true),
@@ -51,7 +65,7 @@ struct DemoOutcome: Codable, Sendable {
     var runs: [RunSummary]
     /// Runs that did not pass.
     var failed: [RunSummary]
-    /// Details of the DTMF and soak runs and of the first failed runs (fetched before the
+    /// Details of the conference, DTMF and soak runs and of the first failed runs (fetched before the
     /// organizer stopped).
     var details: [RunDetail]
     var elapsedS: Double
@@ -63,15 +77,16 @@ struct DemoOutcome: Codable, Sendable {
 }
 
 /// `earshot demo`: an organizer on a temporary SQLite file and N agents on loopback in this
-/// process; a mesh, a DTMF call and a short soak; progress; the report; exit 0 when every run
-/// passed.
+/// process; a mesh, a conference, a DTMF call and a short soak; progress; the report; exit 0
+/// when every run passed.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Organizer + agents on loopback in one process: a p2p mesh, a DTMF call, a soak, then the report.",
+        abstract: "Organizer + agents on loopback in one process: a p2p mesh, a conference, a DTMF call, a soak, then the report.",
         discussion: """
             Nothing to install or configure and no root: the organizer listens on 127.0.0.1 (a free port) \
-            with a temporary SQLite database, the agents enroll through its API with one-time tokens. \
+            with a temporary SQLite database, the agents enroll through its API with one-time tokens (plus \
+            one more, "bridge", that hosts the conference's built-in bridge). \
             Takes about a minute (the soak holds a call for 50 s so that its session timer refreshes once). \
             Exit 0 when every run passed, 1 otherwise (the failed runs are shown), 2 when the system could \
             not be started.
@@ -206,6 +221,19 @@ final class LoopbackSystem {
         return system
     }
 
+    /// Starts a system, runs `body` with it and always stops it.
+    static func with<T>(names: [String], _ body: (LoopbackSystem) async throws -> T) async throws -> T {
+        let system = try await start(names: names)
+        do {
+            let result = try await body(system)
+            await system.stop()
+            return result
+        } catch {
+            await system.stop()
+            throw error
+        }
+    }
+
     /// Agents first (their last results are sent), then the organizer; the temporary
     /// directory goes unless the database is kept.
     func stop() async {
@@ -232,7 +260,7 @@ final class LoopbackSystem {
     }
 }
 
-/// One demo: start, run the three suites, report, stop.
+/// One demo: start, run the four suites, report, stop.
 struct Demo {
     let names: [String]
     let duration: WireDuration
@@ -245,12 +273,13 @@ struct Demo {
         let started = clock.now
         let startedAt = Date()
         func elapsed() -> Duration { clock.now - started }
-        let system = try await LoopbackSystem.start(names: names, keepDatabase: keepDatabase, logLevel: logLevel) { system in
+        let system = try await LoopbackSystem.start(names: names + [DemoPlan.bridgeName], keepDatabase: keepDatabase,
+                                                    logLevel: logLevel) { system in
             progress.note("organizer at \(system.organizer.baseURL), database \(system.database)", elapsed: elapsed())
         }
         let client = system.client
         do {
-            progress.note("\(names.count) agents online: \(names.joined(separator: ", "))", elapsed: elapsed())
+            progress.note("\(names.count) agents online: \(names.joined(separator: ", ")), and \(DemoPlan.bridgeName) to host the conference bridge", elapsed: elapsed())
             var rounds: [(label: String, round: RoundInfo)] = []
             for spec in DemoPlan.suites(agents: names, duration: duration) {
                 _ = try await client.putSuite(spec)
@@ -259,7 +288,7 @@ struct Demo {
                 rounds.append((label, round))
                 progress.note("\(label): \(round.runIDs.count) run\(round.runIDs.count == 1 ? "" : "s") (\(spec.type.rawValue), \(spec.duration))\(round.notRun.isEmpty ? "" : ", \(round.notRun.count) not run")", elapsed: elapsed())
             }
-            let longest = max(duration.seconds, DemoPlan.soakDuration.seconds)
+            let longest = max(duration.seconds, DemoPlan.soakDuration.seconds, DemoPlan.conferenceDuration.seconds)
             let waited = try await RoundWaiter(client: client)
                 .wait(for: rounds, timeout: .seconds(Int64(longest) + 120), progress: progress, started: started)
             progress.finish()
@@ -291,6 +320,13 @@ extension ConsoleRender {
         var summary = ["runs: \(Self.statusCounts(Dictionary(grouping: outcome.runs, by: \.status.rawValue).mapValues(\.count))) in \(WireDuration(seconds: outcome.elapsedS.rounded()))"]
         summary += outcome.details.filter { $0.run.testType != .p2p }.map(Self.highlight)
         sections.append(summary.joined(separator: "\n"))
+        for detail in outcome.details {
+            guard let conference = detail.conference, !conference.legs.isEmpty else { continue }
+            var names: [String: String] = [:]
+            for p in detail.participants { names[p.agentID] = p.name }
+            sections.append("Conference hearing matrix (rows: listener, columns: speaker)\n"
+                + hearing(conference, name: { names[$0] ?? $0 }) + "\n" + Self.hearingLegend)
+        }
         if !outcome.failed.isEmpty {
             sections.append("runs that did not pass:\n" + runs(outcome.failed))
             sections += outcome.details.filter { $0.run.status != .passed }.map { runDetail($0) }
@@ -302,14 +338,30 @@ extension ConsoleRender {
         return sections.joined(separator: "\n\n")
     }
 
+    /// `3 participants, 6 of 6 heard, no echo; DTMF 159# reached 2 of 2 (relay)`.
+    static func conferenceFacts(_ c: ConferenceSummary) -> String {
+        let others = c.hearing.filter { $0.listener != $0.speaker }
+        let heard = others.filter { $0.state == .heard }.count
+        let echoes = c.hearing.filter { $0.state == .echo }.count
+        var text = "\(c.legs.count) participants, \(heard) of \(others.count) heard"
+        text += echoes == 0 ? ", no echo" : ", \(echoes) ECHO"
+        if let dtmf = c.dtmf {
+            let receivers = dtmf.received.filter { $0.key != dtmf.sender }
+            let got = receivers.values.filter { $0 == dtmf.sent }.count
+            text += "; DTMF \(dtmf.sent) reached \(got) of \(receivers.count)\(dtmf.mode.map { " (\($0.rawValue))" } ?? "")"
+        }
+        return text
+    }
+
     /// `dtmf  alice → bob  passed: DTMF sent 123#, received 123#`;
     /// `soak  bob → carol  passed: 50.0 s, session timer 90 s by UPDATE; refreshed at 45.0 s (UPDATE → 200 ok)`.
     static func highlight(_ detail: RunDetail) -> String {
-        var line = "\(detail.run.testType.rawValue)  \(detail.run.participants.joined(separator: " → "))  \(detail.run.status.rawValue)"
+        var line = "\(detail.run.testType.rawValue)  \(participantList(detail.run))  \(detail.run.status.rawValue)"
         var facts: [String] = []
-        if let dtmf = detail.dtmf {
+        if detail.conference == nil, let dtmf = detail.dtmf {
             facts.append("DTMF sent \(dtmf.sent.isEmpty ? none : dtmf.sent), received \(dtmf.received.isEmpty ? none : dtmf.received)")
         }
+        if let conference = detail.conference { facts.append(Self.conferenceFacts(conference)) }
         if detail.run.testType == .soak, let call = detail.call {
             var text = "\(number(call.actualDurationS, 1)) s"
             if let interval = call.sessionIntervalS { text += ", session timer \(interval) s by \(call.refreshMethod ?? "?")" }

@@ -119,7 +119,8 @@ final class OrganizerClient: Sendable {
         try await send(.POST, "/v1/suites/\(Self.segment(name))/resume", body: Optional<String>.none)
     }
 
-    func restoreDefaultSuite() async throws -> SuiteInfo {
+    /// The default mesh and the default conference.
+    func restoreDefaultSuites() async throws -> [SuiteInfo] {
         try await send(.POST, "/v1/suites/default", body: Optional<String>.none)
     }
 

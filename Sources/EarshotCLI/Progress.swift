@@ -85,7 +85,7 @@ final class ProgressView {
 
     /// `mesh  alice → bob  passed  MOS 4.41`, `dtmf  alice → bob  failed  dtmf_mismatch: …`.
     static func event(label: String, run: RunSummary) -> String {
-        var line = "\(label)  \(run.participants.joined(separator: " → "))  \(run.status.rawValue)"
+        var line = "\(label)  \(ConsoleRender.participantList(run))  \(run.status.rawValue)"
         if let mos = run.mosMin { line += "  MOS \(ConsoleRender.number(mos, 2))" }
         if run.status != .passed, let cause = run.cause { line += "  \(ConsoleRender.cause(cause))" }
         return line + "  (\(run.id))"

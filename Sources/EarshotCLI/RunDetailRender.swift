@@ -12,7 +12,7 @@ extension ConsoleRender {
 
         var sections: [String] = []
         var head = ["run \(run.id) — \(run.testType.rawValue) in suite \(run.suite): \(run.status.rawValue.uppercased())"]
-        head.append("  \(run.participants.joined(separator: " → "))\(run.roundID.map { " · round \($0)" } ?? "")")
+        head.append("  \(Self.participantList(run))\(run.roundID.map { " · round \($0)" } ?? "")")
         var times = "  planned \(time(run.plannedAt)), start \(time(run.startAt))"
         if let ended = run.endedAt { times += ", ended \(time(ended))" }
         head.append(times)
@@ -31,12 +31,19 @@ extension ConsoleRender {
             sections.append("Participants\n" + table.render(width: width))
         }
 
-        if !detail.directions.isEmpty {
+        if let conference = detail.conference {
+            // The legs carry every direction (up and down).
+            sections += self.conference(conference, name: name)
+        } else if !detail.directions.isEmpty {
             sections.append("Media (each direction as its receiver measured it)\n" + directions(detail.directions, name: name))
         }
 
-        if let call = detail.call { sections.append(self.call(call, planned: run.plannedDurationS)) }
-        if let dtmf = detail.dtmf { sections.append(self.dtmf(dtmf)) }
+        // A conference's own sections above cover its legs and DTMF (one participant's call
+        // and digits would tell half the story).
+        if detail.conference == nil {
+            if let call = detail.call { sections.append(self.call(call, planned: run.plannedDurationS)) }
+            if let dtmf = detail.dtmf { sections.append(self.dtmf(dtmf)) }
+        }
         if let register = detail.register {
             sections.append("Register\n  \(register.statusCode.map(String.init) ?? "no answer") in \(Self.number(register.timeMs, 1)) ms, \(register.authRoundTrips) auth round trips, expires granted \(register.expiresGrantedS.map { "\($0) s" } ?? Self.none)")
         }

@@ -94,7 +94,8 @@ struct ReportCommand: AsyncParsableCommand {
         abstract: "Pair matrix (rows: from, columns: to) of MOS, loss, jitter, RTT or pass rate over a period.",
         discussion: """
             Without --metric: the MOS matrix and a table of every pair's figures. --format csv \
-            prints one row per pair, or with --metric the matrix itself.
+            prints one row per pair, or with --metric the matrix itself. With --suite of a conference \
+            suite the pairs are its legs: participant → bridge and bridge → participant.
             """
     )
 
@@ -115,13 +116,24 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: "table, csv or json")
     var format: ReportFormat = .table
 
+    /// The most runs of a conference suite read for its legs.
+    static let conferenceRunLimit = 1000
+
     func run() async throws {
         try await reportingConsoleFailures {
             let now = Date()
             let since = try ConsoleArguments.pointInTime(since, option: "--since", now: now)
             let until = try until.map { try ConsoleArguments.pointInTime($0, option: "--until", now: now) }
             if let until, until < since { throw CommandFailure.usage("--until is before --since") }
-            let report = try await connection.withClient { try await $0.report(since: since, until: until, suite: suite) }
+            let report = try await connection.withClient { client in
+                let report = try await client.report(since: since, until: until, suite: suite)
+                // A conference suite: its legs, from its runs (the pair report has none).
+                guard let suite, report.cells.isEmpty, try await client.suite(suite).spec.type == .conference else { return report }
+                let runs = try await client.runs(RunQuery(suite: suite, since: since, until: until, limit: Self.conferenceRunLimit))
+                var details: [RunDetail] = []
+                for run in runs where run.status.isFinal && run.status != .notRun { details.append(try await client.run(run.id)) }
+                return ConferenceReport.report(report, details: details)
+            }
             let render = ConsoleRender.terminal()
             switch format {
             case .json: CallOutput.write(try ConsoleJSON.string(report))

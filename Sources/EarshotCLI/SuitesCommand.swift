@@ -154,7 +154,7 @@ struct SuitesCommand: AsyncParsableCommand {
     struct Default: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "default",
-            abstract: "Restore the default suite: a full p2p mesh of all agents."
+            abstract: "Restore the default suites: a full p2p mesh of all agents and one conference of all agents (up to 10)."
         )
 
         @OptionGroup var connection: ConnectionOptions
@@ -162,8 +162,9 @@ struct SuitesCommand: AsyncParsableCommand {
         @OptionGroup var output: FormatOption
 
         func run() async throws {
-            try await request(connection, format: output.format, { try await $0.restoreDefaultSuite() }) {
-                ConsoleRender.terminal().suite($0)
+            try await request(connection, format: output.format, { try await $0.restoreDefaultSuites() }) { suites in
+                let render = ConsoleRender.terminal()
+                return suites.map { render.suite($0) }.joined(separator: "\n\n")
             }
         }
     }

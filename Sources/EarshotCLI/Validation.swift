@@ -64,7 +64,7 @@ enum Validation {
             failures.append("\(unfinishedRuns.count) run\(unfinishedRuns.count == 1 ? "" : "s") had not finished when the wait ended: \(unfinishedRuns.map(\.id).joined(separator: ", "))")
         }
         for run in runs {
-            let pair = run.participants.joined(separator: " → ")
+            let pair = ConsoleRender.participantList(run)
             if let minimum = criteria.minMOS, let mos = run.mosMin, mos + 1e-9 < minimum {
                 failures.append("run \(run.id) (\(pair)): MOS \(ConsoleRender.number(mos, 2)) is below \(ConsoleRender.number(minimum, 2))")
             }
@@ -109,7 +109,7 @@ extension ConsoleRender {
         if !outcome.runs.isEmpty {
             lines += ["", "## Runs", "", "| run | participants | status | MOS | loss % | cause |", "|---|---|---|---:|---:|---|"]
             for run in outcome.runs {
-                lines.append("| `\(run.id)` | \(escape(run.participants.joined(separator: " → "))) | \(run.status.rawValue) | \(Self.number(run.mosMin, 2)) | \(Self.number(run.lossPctMax, 2)) | \(escape(Self.cause(run.cause))) |")
+                lines.append("| `\(run.id)` | \(escape(Self.participantList(run))) | \(run.status.rawValue) | \(Self.number(run.mosMin, 2)) | \(Self.number(run.lossPctMax, 2)) | \(escape(Self.cause(run.cause))) |")
             }
         }
         return lines.joined(separator: "\n") + "\n"

@@ -14,7 +14,7 @@ import Foundation
 //   DELETE /v1/suites/{name}                                                   (admin)
 //   POST /v1/suites/{name}/run              → RoundInfo (runs created now)     (admin)
 //   POST /v1/suites/{name}/pause|resume     → SuiteInfo                        (admin)
-//   POST /v1/suites/default                 → SuiteInfo (restore to default)   (admin)
+//   POST /v1/suites/default                 → [SuiteInfo] (restore to default: the mesh and the conference)   (admin)
 //   GET  /v1/runs?suite=&status=&agent=&since=&until=&round=&limit=   [RunSummary] (read)
 //   GET  /v1/runs/{id}                      RunDetail                          (read)
 //   GET  /v1/report?since=&until=&suite=    Report                             (read)

@@ -58,11 +58,15 @@ struct APIRoutes: Sendable {
         // POST /v1/suites/default (restore) shares the trie node of /v1/suites/:name.
         router.post("/v1/suites/:name") { _, context in
             guard try context.parameters.require("name") == "default" else { throw HTTPError(.notFound) }
-            let spec = SuiteSpec.defaultMesh(interval: runtime.configuration.defaultInterval)
-            let info = try await runtime.storage.putSuite(spec, at: Date())
-            await runtime.scheduler.applied(spec.name)
-            runtime.logger.info("default suite restored", metadata: ["suite": .string(spec.name)])
-            return try jsonResponse(try await runtime.scheduler.annotate([info])[0])
+            // DESIGN §4: the full mesh plus one conference of all agents (up to the cap).
+            let interval = runtime.configuration.defaultInterval
+            var restored: [SuiteInfo] = []
+            for spec in [SuiteSpec.defaultMesh(interval: interval), SuiteSpec.defaultConference(interval: interval)] {
+                restored.append(try await runtime.storage.putSuite(spec, at: Date()))
+                await runtime.scheduler.applied(spec.name)
+            }
+            runtime.logger.info("default suites restored", metadata: ["suites": .string(restored.map(\.spec.name).joined(separator: ","))])
+            return try jsonResponse(try await runtime.scheduler.annotate(restored))
         }
         router.post("/v1/suites/:name/run") { _, context in
             let info = try await suite(context)

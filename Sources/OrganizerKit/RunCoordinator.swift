@@ -19,8 +19,19 @@ struct TrackedRun: Sendable {
     /// Participants that went offline (or were revoked, or refused) after the run was assigned.
     var lost: Set<String> = []
     var expectedDTMF: String?
+    /// Conference runs: what the judge needs to know who should hear whom.
+    var conference: ConferenceFacts?
     /// Marked `running` in storage (at its start time or at its first result).
     var running = false
+}
+
+/// The plan of a conference run as the judge needs it (`RunFacts.conference` and friends).
+struct ConferenceFacts: Sendable, Equatable {
+    /// The conference part of the assignments (members, tones, join offsets, DTMF sender, mode).
+    var plan: ConferenceAssignment
+    var bridgeAgentID: String?
+    /// Agent id → site.
+    var sites: [String: String]
 }
 
 /// One frame to send at a time: the assignments of a round, callee first.
@@ -54,6 +65,8 @@ actor RunCoordinator {
     private var pendingSends = SendQueue()
     private var assignments: [String: [String: Assignment]] = [:]
     private var sendTask: Task<Void, Never>?
+    /// Plans of finished conference runs, for judging one again when a late result comes.
+    private var finishedConferences = RecentFacts()
     /// Told about every committed verdict (must not block: the alert service queues them).
     private let onFinished: @Sendable ([FinishedRun]) -> Void
 
@@ -139,12 +152,19 @@ actor RunCoordinator {
         var finished: [FinishedRun] = []
         for open in stored where open.summary.status.isFinal && open.summary.status != .notRun {
             let participants = open.participants.map { RunParticipant(agentID: $0.agentID, role: $0.role) }
-            let facts = RunFacts(deadlinePassed: true)
+            var facts = RunFacts(deadlinePassed: true)
+            if open.summary.testType == .conference {
+                // The plan is kept for a while after the verdict; after a restart only the
+                // bridge host and the sites are known again.
+                let kept = finishedConferences.facts[open.summary.id]
+                facts.conference = kept?.plan
+                facts.bridgeAgentID = kept?.bridgeAgentID ?? participants.first { $0.role == .bridge }?.agentID
+                facts.sites = kept?.sites ?? Dictionary(open.participants.compactMap { p in p.site.map { (p.agentID, $0) } },
+                                                        uniquingKeysWith: { first, _ in first })
+            }
             let verdict = RunJudge.judge(testType: open.summary.testType, participants: participants, results: open.results,
                                          thresholds: open.thresholds, facts: facts)
-            completions.append(RunCompletion(runID: open.summary.id, status: verdict.status, cause: verdict.cause,
-                                             endedAt: open.summary.endedAt ?? now, directions: verdict.directions,
-                                             call: verdict.call, dtmf: verdict.dtmf))
+            completions.append(Self.completion(open.summary.id, verdict, endedAt: open.summary.endedAt ?? now))
             was.append(open.summary.status)
             finished.append(FinishedRun(completion: completions[completions.count - 1], suite: open.summary.suite,
                                         testType: open.summary.testType, participants: participants))
@@ -251,15 +271,16 @@ actor RunCoordinator {
         var started: [String] = []
         for id in ids {
             guard let run = runs[id], !finishing.contains(id) else { continue }
-            let facts = RunFacts(deadlinePassed: run.deadline <= now, lost: run.lost, expectedDTMF: run.expectedDTMF)
+            let facts = RunFacts(deadlinePassed: run.deadline <= now, lost: run.lost, expectedDTMF: run.expectedDTMF,
+                                 conference: run.conference?.plan, bridgeAgentID: run.conference?.bridgeAgentID,
+                                 sites: run.conference?.sites ?? [:])
             let verdict = RunJudge.judge(testType: run.testType, participants: run.participants, results: run.results,
                                          thresholds: run.thresholds, facts: facts)
             guard verdict.isFinal else {
                 if !run.results.isEmpty { started.append(id) }
                 continue
             }
-            completions.append(RunCompletion(runID: id, status: verdict.status, cause: verdict.cause, endedAt: now,
-                                             directions: verdict.directions, call: verdict.call, dtmf: verdict.dtmf))
+            completions.append(Self.completion(id, verdict, endedAt: now))
             decided.append((run, verdict))
             finishing.insert(id)
         }
@@ -288,6 +309,7 @@ actor RunCoordinator {
                 changed.append(id)
             }
             assignments[id] = nil
+            if let conference = run.conference { finishedConferences.keep(id, conference) }
             if missing.contains(id) {
                 logger.error("a run to finish is not in storage (pruned?); no longer tracked", metadata: ["run": .string(id)])
                 continue
@@ -309,6 +331,12 @@ actor RunCoordinator {
             ])
         }
         if !changed.isEmpty { await judgeAgain(changed, now: now) }
+    }
+
+    /// What storage keeps of a verdict.
+    static func completion(_ runID: String, _ verdict: RunVerdict, endedAt: Date) -> RunCompletion {
+        RunCompletion(runID: runID, status: verdict.status, cause: verdict.cause, endedAt: endedAt,
+                      directions: verdict.directions, call: verdict.call, dtmf: verdict.dtmf, conference: verdict.conference)
     }
 
     // MARK: sending
@@ -344,6 +372,22 @@ actor RunCoordinator {
         sendTask?.cancel()
         sendTask = nil
         pendingSends.removeAll()
+    }
+}
+
+/// The plans of the most recent finished conference runs (at most `capacity`, oldest dropped).
+struct RecentFacts {
+    private(set) var facts: [String: ConferenceFacts] = [:]
+    private var order: [String] = []
+    let capacity = 1000
+
+    mutating func keep(_ runID: String, _ value: ConferenceFacts) {
+        if facts.updateValue(value, forKey: runID) == nil { order.append(runID) }
+        if order.count > capacity {
+            let drop = order.count - capacity
+            for id in order.prefix(drop) { facts[id] = nil }
+            order.removeFirst(drop)
+        }
     }
 }
 

@@ -107,118 +107,213 @@ actor Scheduler {
         let members = try await plannerMembers(spec)
         let slot = Planner.slotLength(for: spec)
         let lanes = max(1, members.map(\.budget).filter { $0 >= 1 }.min() ?? 1)
-        let groups = max(1, Planner.units(for: spec, members: members, round: 0).count)
+        // A conference is one run per round.
+        let groups = spec.type == .conference ? 1 : max(1, Planner.units(for: spec, members: members, round: 0).count)
         compact.interval = .seconds(max(1, slot * ceil(Double(groups) / Double(lanes))))
         let round = Planner.roundIndex(at: now, interval: spec.interval)
         return try await plan(compact, round: round, roundStart: now.addingTimeInterval(Self.calleeLead), now: now,
                               members: members, manual: true)
     }
 
-    /// Members as the planner sees them: every non-revoked agent the selector matches, online
-    /// when connected now, with the budget it advertised.
-    private func plannerMembers(_ spec: SuiteSpec) async throws -> [PlannerAgent] {
+    /// Agents as the planner sees them: every non-revoked agent, online when connected now,
+    /// with the budget it advertised.
+    private func plannerAgents() async throws -> [PlannerAgent] {
         let agents = try await storage.agents()
         let connected = await hub.connected()
-        let candidates = agents.filter { $0.state != .revoked }.map { a in
+        return agents.filter { $0.state != .revoked }.map { a in
             PlannerAgent(id: a.id, name: a.name, site: a.site, labels: a.labels,
                          budget: connected[a.id]?.capabilities.maxConcurrentCalls ?? a.capabilities?.maxConcurrentCalls ?? 1,
                          online: connected[a.id] != nil)
         }
-        return Planner.members(of: spec, among: candidates)
+    }
+
+    /// The suite's members among them (selector matches, sorted by id).
+    private func plannerMembers(_ spec: SuiteSpec) async throws -> [PlannerAgent] {
+        Planner.members(of: spec, among: try await plannerAgents())
+    }
+
+    /// The runs of a round before they are stored and handed to the coordinator.
+    private struct RoundDraft {
+        let spec: SuiteSpec
+        let roundID: String
+        let now: Date
+        var newRuns: [NewRun] = []
+        var tracked: [TrackedRun] = []
+        var sends: [ScheduledSend] = []
+        var notRun: [RunSummary] = []
+        var warning: String?
+        var achievablePeriodS: Double?
+        var deferred = 0
+
+        init(spec: SuiteSpec, roundID: String, now: Date) {
+            self.spec = spec
+            self.roundID = roundID
+            self.now = now
+        }
+
+        /// A unit that cannot run this round: stored as `not_run` with its cause, and listed.
+        mutating func recordNotRun(_ participants: [RunParticipant], at startAt: Date, cause: RunCause,
+                                   name: (String) -> String) {
+            let id = Secrets.identifier(prefix: "run_")
+            newRuns.append(NewRun(id: id, suite: spec.name, roundID: roundID, testType: spec.type, status: .notRun,
+                                  cause: cause, plannedAt: now, startAt: startAt, deadline: startAt,
+                                  plannedDurationS: spec.duration.seconds, thresholds: spec.thresholds,
+                                  participants: participants.map { ($0.agentID, $0.role) }))
+            notRun.append(RunSummary(id: id, suite: spec.name, roundID: roundID, testType: spec.type, status: .notRun,
+                                     cause: cause, plannedAt: now, startAt: startAt, endedAt: now,
+                                     plannedDurationS: spec.duration.seconds, participants: participants.map { name($0.agentID) }))
+        }
+
+        /// A run to carry out: stored as scheduled, tracked, its assignments sent at their times.
+        mutating func schedule(_ run: TrackedRun, assignments: [(String, Assignment)]) {
+            newRuns.append(NewRun(id: run.id, suite: spec.name, roundID: roundID, testType: spec.type, plannedAt: now,
+                                  startAt: run.startAt, deadline: run.deadline, plannedDurationS: spec.duration.seconds,
+                                  thresholds: spec.thresholds, participants: run.participants.map { ($0.agentID, $0.role) }))
+            tracked.append(run)
+            for (agentID, assignment) in assignments {
+                // The answering side first (callee, bridge), a little before the start; the
+                // calling side (caller, participants) just before it.
+                let lead = assignment.role == .caller || assignment.role == .participant ? Scheduler.calleeLead / 2 : Scheduler.calleeLead
+                sends.append(ScheduledSend(at: max(now, run.startAt.addingTimeInterval(-lead)), agentID: agentID,
+                                           assignment: assignment))
+            }
+        }
+    }
+
+    /// Why a member is not in this round.
+    private static func skipDetail(_ reason: String, name: String) -> String {
+        switch reason {
+        case "agent_offline": "\(name) was offline when the round was planned"
+        case "capacity": "\(name) has no call budget"
+        default: "\(name): \(reason.replacingOccurrences(of: "_", with: " "))"
+        }
     }
 
     /// Plans one round, creates its runs and hands the assignments to the coordinator.
     @discardableResult
     private func plan(_ spec: SuiteSpec, round: Int, roundStart: Date, now: Date, members known: [PlannerAgent]? = nil,
                       manual: Bool = false) async throws -> RoundInfo {
-        let members: [PlannerAgent]
-        if let known { members = known } else { members = try await plannerMembers(spec) }
+        let everyone = try await plannerAgents()
+        let members = known ?? Planner.members(of: spec, among: everyone)
+        let byID = Dictionary((members + everyone).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let connected = await hub.connected()
+        var draft = RoundDraft(spec: spec, roundID: Secrets.identifier(prefix: "rnd_"), now: now)
+        if spec.type == .conference {
+            let candidates = everyone.filter { $0.online && connected[$0.id]?.capabilities.bridge == true }
+            await draftConference(&draft, round: round, roundStart: roundStart, members: members, bridgeCandidates: candidates,
+                                  byID: byID, connected: connected)
+        } else {
+            await draftPairs(&draft, round: round, roundStart: roundStart, members: members, byID: byID, connected: connected,
+                             manual: manual)
+        }
+        if !draft.newRuns.isEmpty { try await storage.createRuns(draft.newRuns) }
+        await coordinator.track(draft.tracked, sends: draft.sends)
+
+        let nextRoundAt = manual ? states[spec.name]?.nextRoundStart
+            : Self.followingRound(after: roundStart, interval: spec.interval, now: now).start
+        var warning = draft.warning
+        if draft.deferred > 0 {
+            let note = "\(draft.deferred) unit(s) did not fit this round and wait for the next"
+            warning = warning.map { "\($0); \(note)" } ?? note
+        }
+        try await storage.suiteRoundPlanned(spec.name, at: now, nextRoundAt: nextRoundAt, warning: draft.warning,
+                                            achievablePeriodS: draft.achievablePeriodS)
+        states[spec.name]?.lastRoundAt = now
+        logger.info("round planned", metadata: [
+            "suite": .string(spec.name), "round": .string(draft.roundID), "runs": .stringConvertible(draft.tracked.count),
+            "not_run": .stringConvertible(draft.notRun.count), "deferred": .stringConvertible(draft.deferred),
+            "manual": .stringConvertible(manual),
+        ])
+        return RoundInfo(roundID: draft.roundID, suite: spec.name, runIDs: draft.tracked.map(\.id), notRun: draft.notRun,
+                         warning: warning)
+    }
+
+    /// The pair (and single-agent) runs of a round: the planner's timetable.
+    private func draftPairs(_ draft: inout RoundDraft, round: Int, roundStart: Date, members: [PlannerAgent],
+                            byID: [String: PlannerAgent], connected: [String: AgentHello], manual: Bool) async {
+        let spec = draft.spec
         let slot = Planner.slotLength(for: spec)
         let reservations = await coordinator.reservations()
         let backlog = manual ? [] : states[spec.name]?.backlog ?? []
         let plan = Planner.planRound(suite: spec, members: members, round: round, roundStart: roundStart,
                                      backlog: backlog, reservations: reservations, slotLength: slot, random: &random)
         if !manual { states[spec.name]?.backlog = plan.deferred }
-
-        let roundID = Secrets.identifier(prefix: "rnd_")
-        let byID = Dictionary(members.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        let connected = await hub.connected()
-        var newRuns: [NewRun] = []
-        var tracked: [TrackedRun] = []
-        var sends: [ScheduledSend] = []
-        var notRun: [RunSummary] = []
+        draft.warning = plan.warning
+        draft.achievablePeriodS = plan.achievablePeriodS
+        draft.deferred = plan.deferred.count
+        func name(_ id: String) -> String { byID[id]?.name ?? id }
+        func builder(_ unit: UnitKey, _ startAt: Date) -> RunBuilder {
+            RunBuilder(spec: spec, unit: unit, startAt: startAt, agents: byID, hellos: connected,
+                       deadlineMargin: configuration.deadlineMargin.seconds)
+        }
 
         let seenFrom = await hub.remoteAddresses()
         var units = plan.runs
-        var unreachable: [(unit: UnitKey, cause: RunCause)] = []
         if spec.via?.proxy == nil, [.p2p, .soak, .dtmf].contains(spec.type) {
             units.removeAll { planned in
                 guard let callee = planned.unit.callee,
                       let why = Reachability.directCallProblem(contact: connected[callee]?.sipContacts.first?.uri,
                                                                seenFrom: seenFrom[callee]) else { return false }
-                let name = byID[callee]?.name ?? callee
-                unreachable.append((planned.unit, RunCause(code: "unreachable", detail: "\(name) \(why)", agentID: callee)))
+                draft.recordNotRun(builder(planned.unit, roundStart).participants, at: roundStart,
+                                   cause: RunCause(code: "unreachable", detail: "\(name(callee)) \(why)", agentID: callee),
+                                   name: name)
                 return true
             }
         }
-        /// A unit that cannot run this round: stored as `not_run` with its cause, and listed.
-        func recordNotRun(_ unit: UnitKey, _ cause: RunCause) {
-            let built = RunBuilder(spec: spec, unit: unit, startAt: roundStart, agents: byID, hellos: connected,
-                                   deadlineMargin: configuration.deadlineMargin.seconds)
-            let id = Secrets.identifier(prefix: "run_")
-            newRuns.append(NewRun(id: id, suite: spec.name, roundID: roundID, testType: spec.type, status: .notRun,
-                                  cause: cause, plannedAt: now, startAt: roundStart, deadline: roundStart,
-                                  plannedDurationS: spec.duration.seconds, thresholds: spec.thresholds,
-                                  participants: built.participants.map { ($0.agentID, $0.role) }))
-            notRun.append(RunSummary(id: id, suite: spec.name, roundID: roundID, testType: spec.type, status: .notRun,
-                                     cause: cause, plannedAt: now, startAt: roundStart, endedAt: now,
-                                     plannedDurationS: spec.duration.seconds,
-                                     participants: built.participants.map { byID[$0.agentID]?.name ?? $0.agentID }))
-        }
-        for (unit, cause) in unreachable { recordNotRun(unit, cause) }
         for planned in units {
             let startAt = roundStart.addingTimeInterval(planned.offsetS)
-            let built = RunBuilder(spec: spec, unit: planned.unit, startAt: startAt, agents: byID, hellos: connected,
-                                   deadlineMargin: configuration.deadlineMargin.seconds)
+            let built = builder(planned.unit, startAt)
             let id = Secrets.identifier(prefix: "run_")
-            newRuns.append(NewRun(id: id, suite: spec.name, roundID: roundID, testType: spec.type, plannedAt: now,
-                                  startAt: startAt, deadline: built.deadline, plannedDurationS: spec.duration.seconds,
-                                  thresholds: spec.thresholds, participants: built.participants.map { ($0.agentID, $0.role) }))
-            tracked.append(TrackedRun(id: id, suite: spec.name, testType: spec.type, startAt: startAt, deadline: built.deadline,
-                                      busyUntil: startAt.addingTimeInterval(slot), thresholds: spec.thresholds, participants: built.participants, results: [:],
-                                      expectedDTMF: spec.dtmf))
-            for (agentID, assignment) in built.assignments(runID: id) {
-                // The callee first, a little before the start; the caller just before it.
-                let lead = assignment.role == .caller ? Self.calleeLead / 2 : Self.calleeLead
-                sends.append(ScheduledSend(at: max(now, startAt.addingTimeInterval(-lead)), agentID: agentID,
-                                           assignment: assignment))
-            }
+            draft.schedule(TrackedRun(id: id, suite: spec.name, testType: spec.type, startAt: startAt, deadline: built.deadline,
+                                      busyUntil: startAt.addingTimeInterval(slot), thresholds: spec.thresholds,
+                                      participants: built.participants, results: [:], expectedDTMF: spec.dtmf),
+                           assignments: built.assignments(runID: id))
         }
         for skipped in plan.skipped {
-            let name = byID[skipped.agentID]?.name ?? skipped.agentID
-            recordNotRun(skipped.unit, RunCause(code: skipped.reason,
-                                                detail: skipped.reason == "agent_offline" ? "\(name) was offline when the round was planned"
-                                                    : "\(name) has no call budget", agentID: skipped.agentID))
+            draft.recordNotRun(builder(skipped.unit, roundStart).participants, at: roundStart,
+                               cause: RunCause(code: skipped.reason, detail: Self.skipDetail(skipped.reason, name: name(skipped.agentID)),
+                                               agentID: skipped.agentID),
+                               name: name)
         }
-        if !newRuns.isEmpty { try await storage.createRuns(newRuns) }
-        await coordinator.track(tracked, sends: sends)
+    }
 
-        let nextRoundAt = manual ? states[spec.name]?.nextRoundStart
-            : Self.followingRound(after: roundStart, interval: spec.interval, now: now).start
-        var warning = plan.warning
-        if !plan.deferred.isEmpty {
-            let note = "\(plan.deferred.count) unit(s) did not fit this round and wait for the next"
-            warning = warning.map { "\($0); \(note)" } ?? note
+    /// The one conference run of a round (`Planner.planConference`); members left out are
+    /// recorded `not_run` each, like skipped units; a conference that cannot be held at all is
+    /// one `not_run` run (`conference_not_planned`) with the participants it would have had.
+    private func draftConference(_ draft: inout RoundDraft, round: Int, roundStart: Date, members: [PlannerAgent],
+                                 bridgeCandidates: [PlannerAgent], byID: [String: PlannerAgent],
+                                 connected: [String: AgentHello]) async {
+        let spec = draft.spec
+        let slot = Planner.slotLength(for: spec)
+        let reservations = await coordinator.reservations()
+        let plan = Planner.planConference(suite: spec, members: members, bridgeCandidates: bridgeCandidates, round: round,
+                                          roundStart: roundStart, reservations: reservations, slotLength: slot,
+                                          random: &random)
+        draft.achievablePeriodS = (spec.period ?? spec.interval).seconds
+        func name(_ id: String) -> String { byID[id]?.name ?? id }
+        let startAt = roundStart.addingTimeInterval(plan.offsetS)
+        let built = ConferenceRunBuilder(spec: spec, plan: plan, startAt: startAt, agents: byID, hellos: connected,
+                                         deadlineMargin: configuration.deadlineMargin.seconds)
+        for skipped in plan.skipped {
+            let detail = skipped.detail.map { "\(name(skipped.agentID)): \($0)" } ?? Self.skipDetail(skipped.reason, name: name(skipped.agentID))
+            draft.recordNotRun([RunParticipant(agentID: skipped.agentID, role: .participant)], at: startAt,
+                               cause: RunCause(code: skipped.reason, detail: detail,
+                                               agentID: skipped.agentID),
+                               name: name)
         }
-        try await storage.suiteRoundPlanned(spec.name, at: now, nextRoundAt: nextRoundAt, warning: plan.warning,
-                                            achievablePeriodS: plan.achievablePeriodS)
-        states[spec.name]?.lastRoundAt = now
-        logger.info("round planned", metadata: [
-            "suite": .string(spec.name), "round": .string(roundID), "runs": .stringConvertible(tracked.count),
-            "not_run": .stringConvertible(notRun.count), "deferred": .stringConvertible(plan.deferred.count),
-            "manual": .stringConvertible(manual),
-        ])
-        return RoundInfo(roundID: roundID, suite: spec.name, runIDs: tracked.map(\.id), notRun: notRun, warning: warning)
+        if let why = plan.notPlanned {
+            draft.warning = "conference not held: \(why)"
+            draft.recordNotRun(built.participants, at: startAt, cause: RunCause(code: "conference_not_planned", detail: why),
+                               name: name)
+            return
+        }
+        let id = Secrets.identifier(prefix: "run_")
+        let assignments = built.assignments(runID: id)
+        let facts = ConferenceFacts(plan: built.conference(runID: id), bridgeAgentID: plan.bridgeAgentID, sites: built.sites)
+        draft.schedule(TrackedRun(id: id, suite: spec.name, testType: spec.type, startAt: startAt, deadline: built.deadline,
+                                  busyUntil: startAt.addingTimeInterval(slot), thresholds: spec.thresholds,
+                                  participants: built.participants, results: [:], expectedDTMF: spec.dtmf, conference: facts),
+                       assignments: assignments)
     }
 
     /// The round after one that starts at `roundStart`: the next window on the timetable that
@@ -239,10 +334,17 @@ actor Scheduler {
         for var info in suites {
             let members = try await plannerMembers(info.spec)
             info.memberCount = members.count
-            info.unitCount = Planner.unitCount(for: info.spec, members: members)
-            let assessment = Planner.assess(info.spec, members: members, slotLength: Planner.slotLength(for: info.spec))
-            info.warning = assessment.warning
-            info.achievablePeriodS = assessment.achievablePeriodS
+            if info.spec.type == .conference {
+                // One conference per round: its units are the participants it invites.
+                info.unitCount = min(members.count, (info.spec.conference ?? ConferenceSettings()).maxParticipants)
+                info.warning = members.count < 2 ? "a conference needs at least two members" : nil
+                info.achievablePeriodS = (info.spec.period ?? info.spec.interval).seconds
+            } else {
+                info.unitCount = Planner.unitCount(for: info.spec, members: members)
+                let assessment = Planner.assess(info.spec, members: members, slotLength: Planner.slotLength(for: info.spec))
+                info.warning = assessment.warning
+                info.achievablePeriodS = assessment.achievablePeriodS
+            }
             if info.spec.paused {
                 info.nextRoundAt = nil
             } else if let state = states[info.spec.name] {
@@ -290,29 +392,13 @@ struct RunBuilder {
         }
     }
 
-    private func name(_ id: String) -> String { agents[id]?.name ?? hellos[id]?.name ?? id }
-
-    private func credentials(_ id: String) -> SIPCredentials? { spec.via?.credentials?[name(id)] }
-
-    /// The address of record of an agent at the suite's registrar.
-    private func aor(_ id: String) -> String? {
-        guard let via = spec.via else { return nil }
-        if let aor = credentials(id)?.aor { return aor }
-        guard let domain = via.domain ?? via.registrar?.split(separator: ":").first.map(String.init) else { return nil }
-        return "sip:\(credentials(id)?.username ?? name(id))@\(domain)"
-    }
-
-    /// Where to reach an agent directly: its first contact of the suite's transport.
-    private func contact(_ id: String) -> String? {
-        let contacts = hellos[id]?.sipContacts ?? []
-        return (contacts.first { $0.transport == spec.transport } ?? contacts.first)?.uri
-    }
-
-    private func peer(_ id: String, role: ParticipantRole, tone: Int?) -> Peer {
-        Peer(agentID: id, name: name(id), role: role, contact: contact(id), aor: aor(id), toneHz: tone)
-    }
-
-    private var transport: String { spec.via?.transport ?? spec.transport }
+    private var directory: AgentDirectory { AgentDirectory(spec: spec, agents: agents, hellos: hellos) }
+    private func name(_ id: String) -> String { directory.name(id) }
+    private func credentials(_ id: String) -> SIPCredentials? { directory.credentials(id) }
+    private func aor(_ id: String) -> String? { directory.aor(id) }
+    private func contact(_ id: String) -> String? { directory.contact(id) }
+    private func peer(_ id: String, role: ParticipantRole, tone: Int?) -> Peer { directory.peer(id, role: role, tone: tone) }
+    private var transport: String { directory.transport }
 
     private func registerSpec(_ id: String) -> RegisterSpec? {
         guard let registrar = spec.via?.registrar, let aor = aor(id) else { return nil }
@@ -357,6 +443,40 @@ struct RunBuilder {
             return [(calleeID, callee), (unit.caller, caller)]
         }
     }
+}
+
+/// What a suite's assignments say about its agents: names, SIP accounts, addresses.
+struct AgentDirectory {
+    let spec: SuiteSpec
+    let agents: [String: PlannerAgent]
+    let hellos: [String: AgentHello]
+
+    func name(_ id: String) -> String { agents[id]?.name ?? hellos[id]?.name ?? id }
+
+    func credentials(_ id: String) -> SIPCredentials? { spec.via?.credentials?[name(id)] }
+
+    /// The registrar's domain: `via.domain`, else the registrar's host.
+    var domain: String? { spec.via.flatMap { $0.domain ?? $0.registrar?.split(separator: ":").first.map(String.init) } }
+
+    /// The address of record of an agent at the suite's registrar.
+    func aor(_ id: String) -> String? {
+        guard spec.via != nil else { return nil }
+        if let aor = credentials(id)?.aor { return aor }
+        guard let domain else { return nil }
+        return "sip:\(credentials(id)?.username ?? name(id))@\(domain)"
+    }
+
+    /// Where to reach an agent directly: its first contact of the suite's transport.
+    func contact(_ id: String) -> String? {
+        let contacts = hellos[id]?.sipContacts ?? []
+        return (contacts.first { $0.transport == spec.transport } ?? contacts.first)?.uri
+    }
+
+    func peer(_ id: String, role: ParticipantRole, tone: Int?) -> Peer {
+        Peer(agentID: id, name: name(id), role: role, contact: contact(id), aor: aor(id), toneHz: tone)
+    }
+
+    var transport: String { spec.via?.transport ?? spec.transport }
 }
 
 /// Whether another agent can call an agent directly (DESIGN §3: agents dial out to the

@@ -9,14 +9,7 @@ import Testing
 /// commands run as the built binary: validate passes, suites run --wait, runs show, report.
 @Suite struct ConsoleLoopbackTests {
     @Test(.timeLimit(.minutes(3))) func validateRunWaitShowAndReportWithTwoAgents() async throws {
-        let system = try await LoopbackSystem.start(names: ["alice", "bob"])
-        do {
-            try await exercise(system)
-        } catch {
-            await system.stop()
-            throw error
-        }
-        await system.stop()
+        try await LoopbackSystem.with(names: ["alice", "bob"]) { try await exercise($0) }
     }
 
     func exercise(_ system: LoopbackSystem) async throws {

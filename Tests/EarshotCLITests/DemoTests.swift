@@ -7,27 +7,35 @@ import Testing
 
 /// `earshot demo`: the plan (pure), and the whole system once through the built binary.
 @Suite struct DemoTests {
-    @Test func planHasAMeshADTMFCallAndASoakThatRefreshesOnce() {
+    @Test func planHasAMeshAConferenceADTMFCallAndASoakThatRefreshesOnce() {
         let names = DemoPlan.agentNames(3)
         #expect(names == ["alice", "bob", "carol"])
         let suites = DemoPlan.suites(agents: names, duration: .seconds(5))
-        #expect(suites.map(\.name) == ["demo-mesh", "demo-dtmf", "demo-soak"])
+        #expect(suites.map(\.name) == ["demo-mesh", "demo-conference", "demo-dtmf", "demo-soak"])
         #expect(suites.allSatisfy { $0.problems().isEmpty && $0.paused })
         #expect(suites[0].type == .p2p)
         #expect(suites[0].topology == .mesh)
         #expect(suites[0].members.agents == names)
         #expect(suites[0].duration == .seconds(5))
-        #expect(suites[1].type == .dtmf)
-        #expect(suites[1].topology.pairs == [["alice", "bob"]])
-        #expect(suites[1].dtmf == "123#")
-        #expect(suites[2].type == .soak)
-        #expect(suites[2].topology.pairs == [["bob", "carol"]])
+        // Every demo agent in one conference on the built-in bridge of the extra agent, alice sending DTMF.
+        #expect(suites[1].type == .conference)
+        #expect(suites[1].members.agents == names)
+        #expect(suites[1].duration == .seconds(15))
+        #expect(suites[1].dtmf == "159#")
+        #expect(suites[1].conference == ConferenceSettings(bridge: .agent, bridgeAgent: "bridge", joinSpread: .seconds(2),
+                                                           dtmfMode: .relay, dtmfFrom: "alice"))
+        #expect(!names.contains(DemoPlan.bridgeName))
+        #expect(suites[2].type == .dtmf)
+        #expect(suites[2].topology.pairs == [["alice", "bob"]])
+        #expect(suites[2].dtmf == "123#")
+        #expect(suites[3].type == .soak)
+        #expect(suites[3].topology.pairs == [["bob", "carol"]])
         // The refresh is due at half the interval (45 s): the call outlasts it by 5 s.
-        #expect(suites[2].sessionExpires == 90)
-        #expect(suites[2].duration == .seconds(50))
+        #expect(suites[3].sessionExpires == 90)
+        #expect(suites[3].duration == .seconds(50))
         let two = DemoPlan.suites(agents: DemoPlan.agentNames(2), duration: .seconds(20))
-        #expect(two[2].topology.pairs == [["bob", "alice"]])
-        #expect(two[1].duration == .seconds(20))
+        #expect(two[3].topology.pairs == [["bob", "alice"]])
+        #expect(two[2].duration == .seconds(20))
         #expect(DemoPlan.rtpPorts(index: 0) == 41_000...41_199)
         #expect(DemoPlan.rtpPorts(index: 9) == 42_800...42_999)
     }
@@ -79,7 +87,7 @@ import Testing
         }
     }
 
-    /// About a minute: three agents on loopback, 6 mesh calls of 5 s, a DTMF call, a 50 s soak.
+    /// About a minute: three agents on loopback (and the bridge agent), 6 mesh calls of 5 s, a conference, a DTMF call, a 50 s soak.
     @Test(.timeLimit(.minutes(4))) func demoRunsEveryPairAndExitsZero() async throws {
         let run = try await ConsoleProcess.runAsync(["demo", "--agents", "3", "--duration", "5s"])
         #expect(run.status == 0, "stdout:\n\(run.stdout)\nstderr:\n\(run.stderr)")
@@ -94,6 +102,8 @@ import Testing
         }
         #expect(pairs == ["alice→bob", "alice→carol", "bob→alice", "bob→carol", "carol→alice", "carol→bob"])
         #expect(run.stdout.contains("MOS-CQ (mean) (rows: from, columns: to)"))
+        #expect(run.stdout.contains("\nConference hearing matrix (rows: listener, columns: speaker)\n"))
+        #expect(run.stdout.contains("  passed: 3 participants, 6 of 6 heard, no echo; DTMF 159# reached 2 of 2 (relay)"))
         #expect(run.stdout.contains("demo passed: every run passed"))
         #expect(run.stdout.contains("database: "))
     }

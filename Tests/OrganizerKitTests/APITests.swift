@@ -154,15 +154,20 @@ import Testing
 
             let restored = try await org.request(.POST, "/v1/suites/default")
             #expect(restored.status == 200)
-            let def = try restored.decode(SuiteInfo.self).spec
-            #expect(def == SuiteSpec.defaultMesh(interval: .minutes(5)))
+            let defaults = try restored.decode([SuiteInfo].self).map(\.spec)
+            #expect(defaults == [SuiteSpec.defaultMesh(interval: .minutes(5)), SuiteSpec.defaultConference(interval: .minutes(5))])
             let fetched = try await org.request(.GET, "/v1/suites/default")
             #expect(try fetched.decode(SuiteInfo.self).spec.topology == .mesh)
+            let conference = try await org.request(.GET, "/v1/suites/default-conference").decode(SuiteInfo.self)
+            #expect(conference.spec.type == .conference)
+            #expect(conference.spec.conference?.bridge == .rotate)
+            #expect(conference.spec.conference?.maxParticipants == ConferenceSettings.defaultMaxParticipants)
+            #expect(conference.spec.members.selectsAll)
 
             #expect(try await org.request(.DELETE, "/v1/suites/reg").status == 204)
             #expect(try await org.request(.GET, "/v1/suites/reg").status == 404)
             let after = try await org.request(.GET, "/v1/suites")
-            #expect(try after.decode([SuiteInfo].self).map(\.spec.name).sorted() == ["default", "mesh-a"])
+            #expect(try after.decode([SuiteInfo].self).map(\.spec.name).sorted() == ["default", "default-conference", "mesh-a"])
         }
     }
 

@@ -142,7 +142,7 @@ import Testing
     @Test func exampleSuitesAreValid() throws {
         let dir = Self.organizerDirectory.appendingPathComponent("suites")
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".yaml") }.sorted()
-        #expect(files.count == 8)
+        #expect(files.count == 10)
         var types = Set<TestType>()
         for file in files {
             let text = try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8)
@@ -151,7 +151,7 @@ import Testing
             #expect(spec.problems() == [], "\(file)")
             types.insert(spec.type)
         }
-        #expect(types == [.p2p, .register, .options, .soak, .dtmf])
+        #expect(types == [.p2p, .register, .options, .soak, .dtmf, .conference])
     }
 }
 
