@@ -218,7 +218,7 @@ let package = Package(
         // The engine against real peers: sipp, Kamailio, baresip, tshark, network namespaces.
         .testTarget(
             name: "EngineInteropTests",
-            dependencies: ["SIPStack", "MediaEngine", "EarshotCLI", "earshot", "Pcap", "RTPAnalysis", "InteropTestSupport"],
+            dependencies: ["SIPStack", "MediaEngine", "RTPCore", "EarshotCLI", "earshot", "Pcap", "RTPAnalysis", "InteropTestSupport"],
             exclude: ["Fixtures"],
             swiftSettings: strict
         ),

@@ -46,8 +46,9 @@ import Testing
         let sent = try #require(report.media?.sent.dtmfDigitsSent)
         #expect(sent.compactMap(\.digit) == ["4", "3", "2", "1", "1", "2"])
         #expect(report.digitsSentAfterPIN.compactMap(\.digit) == ["1", "2"])
-        // The first test digit starts after the PIN's last one has ended (100 ms) and the gap.
-        #expect(sent[4].offsetMs >= sent[3].offsetMs + 300)
+        // The first test digit starts after the PIN's last one has ended (100 ms; the 300 ms pause
+        // after it is planned on the wall clock, so a loaded machine can shorten what is left of it).
+        #expect(sent[4].offsetMs >= sent[3].offsetMs + 100)
         #expect(answered.dtmfReceived == "432112")
         #expect(answered.pinSent == nil)
 

@@ -148,7 +148,7 @@ struct ConferenceSystemTests {
         let table = try organizer.cli(["runs", "show", runID], json: false)
         #expect(table.status == 0)
         #expect(table.stdout.contains("p1") && table.stdout.contains("p5"))
-        #expect(!table.stdout.contains("ECHO"), table.stdout)
+        #expect(!table.stdout.contains("ECHO"), "\(table.stdout)")
     }
 
     /// A participant killed mid-conference: its leg fails with a cause, the others complete and
