@@ -81,6 +81,13 @@ actor RunCoordinator {
 
     /// Per agent, when it is busy with calls already planned (each run counts one call for
     /// each participant from its start to its end of slot): the planner's reservations.
+    /// Open runs of `suite` whose slot overlaps `interval` (a conference suite holds one
+    /// conference at a time: its room, or its participants' ears, are shared).
+    func openRuns(suite: String, overlapping interval: DateInterval) -> [String] {
+        runs.values.filter { $0.suite == suite && $0.startAt < interval.end && max($0.busyUntil, $0.deadline) > interval.start }
+            .map(\.id).sorted()
+    }
+
     func reservations() -> [String: [DateInterval]] {
         var out: [String: [DateInterval]] = [:]
         for run in runs.values where run.busyUntil > run.startAt {

@@ -301,6 +301,16 @@ actor Scheduler {
                                                agentID: skipped.agentID),
                                name: name)
         }
+        // One conference of a suite at a time: two at once would share the external room (every
+        // participant in it twice: its own tone and digits would come back) or its agents.
+        let overlapping = await coordinator.openRuns(suite: spec.name, overlapping: DateInterval(start: startAt, duration: slot))
+        if let open = overlapping.first, plan.notPlanned == nil {
+            let why = "conference \(open) of this suite is still running at \(WireJSON.formatDate(startAt)); a conference suite holds one conference at a time"
+            draft.warning = "conference not held: \(why)"
+            draft.recordNotRun(built.participants, at: startAt, cause: RunCause(code: "conference_overlap", detail: why),
+                               name: name)
+            return
+        }
         if let why = plan.notPlanned {
             draft.warning = "conference not held: \(why)"
             draft.recordNotRun(built.participants, at: startAt, cause: RunCause(code: "conference_not_planned", detail: why),

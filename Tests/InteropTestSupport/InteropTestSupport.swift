@@ -23,7 +23,11 @@ public final class ScratchDirectory {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
-    deinit { try? FileManager.default.removeItem(at: url) }
+    /// Removed when released, unless EARSHOT_KEEP_SCRATCH=1 (to read a failed test's logs).
+    deinit {
+        if ProcessInfo.processInfo.environment["EARSHOT_KEEP_SCRATCH"] == "1" { return }
+        try? FileManager.default.removeItem(at: url)
+    }
 
     public func path(_ name: String) -> String { url.appendingPathComponent(name).path }
 
