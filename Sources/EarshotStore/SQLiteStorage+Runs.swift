@@ -11,8 +11,8 @@ extension SQLiteStorage {
             let json = JSONColumns()
             let insertRun = try db.cachedStatement(sql: """
                 INSERT INTO runs (id, suite, round_id, test_type, status, cause, planned_at, start_at, deadline, ended_at,
-                    planned_duration_s, thresholds, caller_id, callee_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    planned_duration_s, thresholds, caller_id, callee_id, conference_plan)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             let insertRound = try db.cachedStatement(sql: "INSERT OR IGNORE INTO rounds (id, suite, planned_at) VALUES (?, ?, ?)")
             let insertParticipant = try db.cachedStatement(
@@ -28,7 +28,7 @@ extension SQLiteStorage {
                 try insertRun.execute(arguments: [
                     run.id, run.suite, run.roundID, run.testType.rawValue, run.status.rawValue, try json.textOrNull(run.cause),
                     run.plannedAt.unix, run.startAt.unix, run.deadline.unix, run.status.isFinal ? run.plannedAt.unix : nil,
-                    run.plannedDurationS, try json.text(run.thresholds), caller, callee,
+                    run.plannedDurationS, try json.text(run.thresholds), caller, callee, try json.textOrNull(run.conferencePlan),
                 ])
                 if let round = run.roundID {
                     try insertRound.execute(arguments: [round, run.suite, run.plannedAt.unix])
@@ -143,7 +143,8 @@ extension SQLiteStorage {
             return OpenRun(summary: try summary(row, names: stored.map(\.info.name), json),
                            deadline: row.requiredDate("deadline"),
                            thresholds: try json.value(Thresholds.self, row["thresholds"]) ?? .defaults,
-                           participants: stored.map(\.info), results: results)
+                           participants: stored.map(\.info), results: results,
+                           conferencePlan: try json.value(ConferenceAssignment.self, row["conference_plan"]))
         }
     }
 

@@ -327,9 +327,12 @@ enum Schema {
     }
 
     /// Issue 6: a conference run's judged summary (legs, hearing matrix, DTMF through the
-    /// bridge) as `ConferenceSummary` JSON; NULL for every other run. Its legs' stream metrics
-    /// are rows of `stream_metrics` like any run's directions.
+    /// bridge) as `ConferenceSummary` JSON, and its plan (`conference_plan`: the
+    /// `ConferenceAssignment` every participant got, written when the run is created, so that a
+    /// restarted organizer judges the run with it); NULL for every other run. Its legs' stream
+    /// metrics are rows of `stream_metrics` like any run's directions.
     private static func v3(_ db: Database) throws {
         try db.execute(sql: "ALTER TABLE runs ADD COLUMN conference TEXT")
+        try db.execute(sql: "ALTER TABLE runs ADD COLUMN conference_plan TEXT")
     }
 }

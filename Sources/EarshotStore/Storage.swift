@@ -217,10 +217,14 @@ public struct NewRun: Sendable, Equatable {
     public var thresholds: Thresholds
     /// In order: caller first.
     public var participants: [(agentID: String, role: ParticipantRole)]
+    /// A conference run's plan (what its participants were assigned), kept for judging it
+    /// after an organizer restart.
+    public var conferencePlan: ConferenceAssignment?
 
     public init(id: String, suite: String, roundID: String?, testType: TestType, status: RunStatus = .scheduled,
                 cause: RunCause? = nil, plannedAt: Date, startAt: Date, deadline: Date, plannedDurationS: Double,
-                thresholds: Thresholds, participants: [(agentID: String, role: ParticipantRole)]) {
+                thresholds: Thresholds, participants: [(agentID: String, role: ParticipantRole)],
+                conferencePlan: ConferenceAssignment? = nil) {
         self.id = id
         self.suite = suite
         self.roundID = roundID
@@ -233,6 +237,7 @@ public struct NewRun: Sendable, Equatable {
         self.plannedDurationS = plannedDurationS
         self.thresholds = thresholds
         self.participants = participants
+        self.conferencePlan = conferencePlan
     }
 
     public static func == (a: NewRun, b: NewRun) -> Bool {
@@ -262,14 +267,17 @@ public struct OpenRun: Sendable, Equatable {
     public var participants: [ParticipantInfo]
     /// By agent id.
     public var results: [String: RunResult]
+    /// A conference run's plan (`NewRun.conferencePlan`).
+    public var conferencePlan: ConferenceAssignment?
 
     public init(summary: RunSummary, deadline: Date, thresholds: Thresholds, participants: [ParticipantInfo],
-                results: [String: RunResult]) {
+                results: [String: RunResult], conferencePlan: ConferenceAssignment? = nil) {
         self.summary = summary
         self.deadline = deadline
         self.thresholds = thresholds
         self.participants = participants
         self.results = results
+        self.conferencePlan = conferencePlan
     }
 }
 

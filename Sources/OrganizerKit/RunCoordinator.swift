@@ -109,13 +109,22 @@ actor RunCoordinator {
 
     /// Runs a previous process left open: judged with what is stored, kept open until their
     /// deadline (the agents' spools deliver the rest).
+    static func bridgeAgent(of run: OpenRun) -> String? { run.participants.first { $0.role == .bridge }?.agentID }
+
+    static func sites(of run: OpenRun) -> [String: String] {
+        Dictionary(run.participants.compactMap { p in p.site.map { (p.agentID, $0) } }, uniquingKeysWith: { first, _ in first })
+    }
+
     func adopt(_ open: [OpenRun]) async {
         for o in open {
             runs[o.summary.id] = TrackedRun(
                 id: o.summary.id, suite: o.summary.suite, testType: o.summary.testType, startAt: o.summary.startAt,
                 deadline: o.deadline, busyUntil: o.summary.startAt.addingTimeInterval(o.summary.plannedDurationS + 5), thresholds: o.thresholds,
                 participants: o.participants.map { RunParticipant(agentID: $0.agentID, role: $0.role) },
-                results: o.results, running: o.summary.status == .running)
+                results: o.results, expectedDTMF: o.conferencePlan?.dtmf,
+                conference: o.conferencePlan.map { ConferenceFacts(plan: $0, bridgeAgentID: Self.bridgeAgent(of: o),
+                                                                    sites: Self.sites(of: o)) },
+                running: o.summary.status == .running)
         }
         if !open.isEmpty {
             logger.info("open runs adopted from the previous process", metadata: ["runs": .stringConvertible(open.count)])
@@ -161,13 +170,12 @@ actor RunCoordinator {
             let participants = open.participants.map { RunParticipant(agentID: $0.agentID, role: $0.role) }
             var facts = RunFacts(deadlinePassed: true)
             if open.summary.testType == .conference {
-                // The plan is kept for a while after the verdict; after a restart only the
-                // bridge host and the sites are known again.
+                // The plan is kept in memory for a while after the verdict, and stored with the
+                // run (what a restarted organizer has).
                 let kept = finishedConferences.facts[open.summary.id]
-                facts.conference = kept?.plan
-                facts.bridgeAgentID = kept?.bridgeAgentID ?? participants.first { $0.role == .bridge }?.agentID
-                facts.sites = kept?.sites ?? Dictionary(open.participants.compactMap { p in p.site.map { (p.agentID, $0) } },
-                                                        uniquingKeysWith: { first, _ in first })
+                facts.conference = kept?.plan ?? open.conferencePlan
+                facts.bridgeAgentID = kept?.bridgeAgentID ?? Self.bridgeAgent(of: open)
+                facts.sites = kept?.sites ?? Self.sites(of: open)
             }
             let verdict = RunJudge.judge(testType: open.summary.testType, participants: participants, results: open.results,
                                          thresholds: open.thresholds, facts: facts)

@@ -168,7 +168,8 @@ actor Scheduler {
         mutating func schedule(_ run: TrackedRun, assignments: [(String, Assignment)]) {
             newRuns.append(NewRun(id: run.id, suite: spec.name, roundID: roundID, testType: spec.type, plannedAt: now,
                                   startAt: run.startAt, deadline: run.deadline, plannedDurationS: spec.duration.seconds,
-                                  thresholds: spec.thresholds, participants: run.participants.map { ($0.agentID, $0.role) }))
+                                  thresholds: spec.thresholds, participants: run.participants.map { ($0.agentID, $0.role) },
+                                  conferencePlan: run.conference?.plan))
             tracked.append(run)
             for (agentID, assignment) in assignments {
                 // The answering side first (callee, bridge), a little before the start; the

@@ -368,6 +368,7 @@ func storageError(_ body: () async throws -> Void) async -> StorageError? {
                     try db.execute(sql: "DROP TABLE \(table)")
                 }
                 try db.execute(sql: "ALTER TABLE runs DROP COLUMN conference")
+                try db.execute(sql: "ALTER TABLE runs DROP COLUMN conference_plan")
                 try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier IN ('v2', 'v3')")
             }
             try queue.close()

@@ -129,6 +129,26 @@ enum ConferenceStoreFixture {
         #expect(detail.directions.map(\.to) == ["room", "a1", "room", "a2", "room", "a3"])
     }
 
+    /// The plan is stored with the run, so that an organizer restarted while the conference
+    /// runs judges it with the plan (who should hear whom).
+    @Test func theConferencePlanIsStoredWithTheRunForARestartedOrganizer() async throws {
+        let store = try await F.storeWithBridge()
+        let plan = ConferenceAssignment(
+            conferenceID: "conf-c3", mode: .agent, uri: "sip:conf-c3@10.0.0.9:5060",
+            members: [ConferenceMember(agentID: "a1", name: "alpha", toneHz: 1750, joinOffsetS: 0),
+                      ConferenceMember(agentID: "a2", name: "bravo", toneHz: 1850, joinOffsetS: 1),
+                      ConferenceMember(agentID: "a3", name: "charlie", toneHz: 1950, joinOffsetS: 2)],
+            durationS: 20, dtmf: "159#", dtmfSender: "a1")
+        var run = F.run("c3")
+        run.conferencePlan = plan
+        try await store.createRuns([run, F.run("c4")])
+        let open = try await store.openRuns()
+        #expect(open.map(\.summary.id) == ["c3", "c4"])
+        #expect(open.first?.conferencePlan == plan)
+        #expect(open.last?.conferencePlan == nil)
+        #expect(try await store.runsForJudging(ids: ["c3"]).first?.conferencePlan?.members.map(\.toneHz) == [1750, 1850, 1950])
+    }
+
     @Test func otherRunsHaveNoConference() async throws {
         let store = try await storeWithAgents()
         try await finishedRun(store, "p1", caller: "a1", callee: "a2", status: .passed, endedAt: at(20), forward: 4.3, backward: 4.2)
