@@ -244,7 +244,7 @@ struct ExecutorTests {
         #expect(await b.offer(calleePart).accepted)
         #expect(await a.offer(callerPart).accepted)
         // Cancel once the call is up: the callee has its INVITE, and media have had a second.
-        let deadline = ContinuousClock.now + .seconds(20)
+        let deadline = ContinuousClock.now + .seconds(60)
         while await !b.isInCall("run-long"), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         #expect(await b.isInCall("run-long"))
         try await Task.sleep(for: .seconds(1))
