@@ -14,7 +14,7 @@ final class ResultBox: Sendable {
     var all: [RunResult] { results.withLock { $0 } }
 
     /// The result of `runID`, once it came (nil after `seconds`).
-    func result(_ runID: String, seconds: Double = 20) async throws -> RunResult? {
+    func result(_ runID: String, seconds: Double = 60) async throws -> RunResult? {
         let deadline = ContinuousClock.now + .seconds(seconds)
         while ContinuousClock.now < deadline {
             if let found = all.first(where: { $0.runID == runID }) { return found }
