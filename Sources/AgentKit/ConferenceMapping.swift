@@ -28,13 +28,18 @@ extension ResultMapping {
     ///
     /// `longestGapMs` is an upper bound from the per-second counts: the frames without the tone
     /// in the longest run of consecutive seconds that each missed some.
+    ///
+    /// Seconds that overlap an `excluded` span (seconds on the same timeline) are left out:
+    /// while digits go through the conference, RFC 4733 events replace the sender's audio
+    /// (§2.5.1) and a relaying bridge pauses the audio to the others, so every tone has a gap
+    /// there that says nothing about hearing.
     public static func toneHeard(agentID: String, hz: Int, framesPerSecond: [Int], framesInSecond: [Int], meanLevelDb: Double?,
-                                 fromS: Double, toS: Double) -> ToneHeard? {
+                                 fromS: Double, toS: Double, excluded: [ClosedRange<Double>] = []) -> ToneHeard? {
         let first = max(0, Int(fromS.rounded(.up)))
         let end = min(Int(toS.rounded(.down)), framesPerSecond.count, framesInSecond.count)
         guard first < end else { return nil }
         var frames = 0, withTone = 0, gap = 0, longestGap = 0
-        for second in first..<end {
+        for second in first..<end where !excluded.contains(where: { $0.overlaps(Double(second)...Double(second + 1)) }) {
             let total = framesInSecond[second]
             let hits = min(framesPerSecond[second], total)
             frames += total
@@ -50,6 +55,27 @@ extension ResultMapping {
         let fraction = Double(withTone) / Double(frames)
         return ToneHeard(agentID: agentID, toneHz: hz, fraction: fraction, levelDb: withTone > 0 ? meanLevelDb : nil,
                          verdict: toneVerdict(fraction: fraction), longestGapMs: Double(longestGap) * 20)
+    }
+
+    /// When digits went through the conference, in seconds on this participant's receiver
+    /// timeline (0 = its answer), ±0.3 s: the digits it received or sent (ms offsets, start and
+    /// end). When it saw none although the suite sends some (a bridge in `drop` mode, digits
+    /// lost), the DTMF sender's planned window instead: the later of the last join + 2 s and
+    /// the end of its PIN after its answer, 200 ms per digit, ±0.5 s.
+    public static func dtmfSpans(conference: ConferenceAssignment, member: ConferenceMember,
+                                 received: [(Double, Double?)], sent: [(Double, Double)]) -> [ClosedRange<Double>] {
+        var spans: [ClosedRange<Double>] = []
+        for (start, end) in received + sent.map({ ($0.0, Optional($0.1)) }) {
+            spans.append((start / 1000 - 0.3)...((end ?? start + 100) / 1000 + 0.3))
+        }
+        if spans.isEmpty, let digits = conference.dtmf, !digits.isEmpty, let first = conference.members.first {
+            let sender = conference.members.first { $0.agentID == conference.dtmfSender || $0.name == conference.dtmfSender } ?? first
+            let lastJoin = conference.members.map(\.joinOffsetS).max() ?? 0
+            let senderDelay = max(lastJoin + 2 - sender.joinOffsetS, admissionDelay(pin: conference.pin))
+            let at = sender.joinOffsetS + senderDelay - member.joinOffsetS
+            spans.append((at - 0.5)...(at + 0.2 * Double(digits.count) + 0.5))
+        }
+        return spans
     }
 
     /// Seconds from a member's answer until the bridge mixes it: none without a PIN, else the
@@ -91,10 +117,14 @@ extension ResultMapping {
         if let media, let joinedAt, let inCall = report.actualDurationS {
             let admission = admissionDelay(pin: conference.pin)
             let until = inCall - 0.5
+            let excluded = dtmfSpans(conference: conference, member: member,
+                                     received: media.received.dtmfDigitsReceived.map { ($0.offsetMs, $0.endOffsetMs) },
+                                     sent: report.digitsSentAfterPIN.map { ($0.offsetMs, $0.offsetMs + $0.durationMs) })
             func observe(_ speaker: ConferenceMember, fromS: Double) -> ToneHeard? {
                 guard let tone = media.received.tones.first(where: { $0.hz == speaker.toneHz }) else { return nil }
                 return toneHeard(agentID: speaker.agentID, hz: speaker.toneHz, framesPerSecond: tone.framesPerSecond,
-                                 framesInSecond: tone.framesInSecond, meanLevelDb: tone.meanLevelDb, fromS: fromS, toS: until)
+                                 framesInSecond: tone.framesInSecond, meanLevelDb: tone.meanLevelDb, fromS: fromS, toS: until,
+                                 excluded: excluded)
             }
             for other in conference.members where other.agentID != member.agentID {
                 let speakerIn = startAt.addingTimeInterval(other.joinOffsetS + admission).timeIntervalSince(joinedAt)

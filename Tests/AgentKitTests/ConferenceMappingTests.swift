@@ -46,6 +46,40 @@ import Testing
                                         meanLevelDb: nil, fromS: 3, toS: 8) == nil)
     }
 
+    /// Seconds in which digits went through the conference say nothing about hearing (the
+    /// sender's events replace its audio, a relaying bridge pauses the others'): left out.
+    @Test func secondsWithDigitsAreLeftOut() throws {
+        let heard = try #require(ResultMapping.toneHeard(
+            agentID: "ag_S", hz: 1750, framesPerSecond: [50, 50, 20, 30, 50, 50], framesInSecond: [50, 50, 50, 50, 50, 50],
+            meanLevelDb: -20, fromS: 0, toS: 6, excluded: [1.8...3.5]))
+        // Seconds 1, 2 and 3 overlap the span; 0, 4 and 5 count: 150 of 150.
+        #expect(heard == ToneHeard(agentID: "ag_S", toneHz: 1750, fraction: 1, levelDb: -20, verdict: "continuous", longestGapMs: 0))
+        let counted = try #require(ResultMapping.toneHeard(
+            agentID: "ag_S", hz: 1750, framesPerSecond: [50, 50, 20, 30, 50, 50], framesInSecond: [50, 50, 50, 50, 50, 50],
+            meanLevelDb: -20, fromS: 0, toS: 6))
+        #expect(counted.fraction == 250.0 / 300.0 && counted.verdict == "intermittent")
+
+        let members = [ConferenceMember(agentID: "ag_S", name: "s", toneHz: 1750, joinOffsetS: 0),
+                       ConferenceMember(agentID: "ag_L", name: "l", toneHz: 1850, joinOffsetS: 1),
+                       ConferenceMember(agentID: "ag_M", name: "m", toneHz: 1950, joinOffsetS: 2)]
+        let conference = ConferenceAssignment(conferenceID: "conf-r", mode: .agent, uri: "sip:conf-r@127.0.0.1", members: members,
+                                              durationS: 10, dtmf: "159", dtmfSender: "ag_S")
+        // A digit the listener received at 3.0–3.1 s on its timeline: that, ±0.3 s.
+        let spans = ResultMapping.dtmfSpans(conference: conference, member: members[1], received: [(3000, 3100)], sent: [])
+        #expect(spans.count == 1)
+        #expect(abs(spans[0].lowerBound - 2.7) < 1e-9 && abs(spans[0].upperBound - 3.4) < 1e-9)
+        // None received (a dropping bridge): the sender's planned window. It joined 1 s before
+        // this listener and sends at last join + 2 s = 4 s after the start: 3 s on the
+        // listener's timeline, 3 digits × 200 ms, ±0.5 s.
+        let planned = ResultMapping.dtmfSpans(conference: conference, member: members[1], received: [], sent: [])
+        #expect(planned.count == 1)
+        #expect(abs(planned[0].lowerBound - 2.5) < 1e-9 && abs(planned[0].upperBound - 4.1) < 1e-9)
+        // No digits in the suite, none received: nothing left out.
+        var quiet = conference
+        quiet.dtmf = nil
+        #expect(ResultMapping.dtmfSpans(conference: quiet, member: members[1], received: [], sent: []).isEmpty)
+    }
+
     @Test func admissionWaitsForThePIN() {
         #expect(ResultMapping.admissionDelay(pin: nil) == 0)
         #expect(ResultMapping.admissionDelay(pin: "") == 0)
