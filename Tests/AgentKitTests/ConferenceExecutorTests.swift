@@ -57,13 +57,13 @@ struct ConferenceExecutorTests {
         let members = Self.members(ids, offsets: [0, 0.7, 1.4])
         let start = Date().addingTimeInterval(2)
         let (bridgePart, parts) = Self.assignments(run, bridgeID: "ag_BR", uri: "sip:conf-\(run)@127.0.0.1:\(port);transport=udp",
-                                                   members: members, durationS: 7, start: start, dtmf: "159", dtmfSender: "ag_P1")
+                                                   members: members, durationS: 12, start: start, dtmf: "159", dtmfSender: "ag_P1")
         #expect(await bridge.offer(try #require(bridgePart)).accepted)
         for (i, (executor, _)) in participants.enumerated() { #expect(await executor.offer(parts[i]).accepted) }
 
-        let bridgeResult = try #require(try await bridgeResults.result(run, seconds: 40))
+        let bridgeResult = try #require(try await bridgeResults.result(run, seconds: 60))
         var results: [String: RunResult] = [:]
-        for (i, (_, box)) in participants.enumerated() { results[ids[i]] = try #require(try await box.result(run, seconds: 40)) }
+        for (i, (_, box)) in participants.enumerated() { results[ids[i]] = try #require(try await box.result(run, seconds: 60)) }
 
         // The bridge: three legs, attributed (in arrival order: on a loaded machine two INVITEs
         // planned half a second apart can arrive the other way round), P1's digits relayed.
@@ -77,8 +77,8 @@ struct ConferenceExecutorTests {
         #expect(["ag_P1", "ag_P2", "ag_P3"].map { byAgent[$0]?.dtmfReceived } == ["159", "", ""])
         #expect((byAgent["ag_P1"]?.dtmfForwarded ?? 0) > 0)
         #expect(report.peakParticipants == 3 && report.refused == 0)
-        // About 8 s of mixing (opened 1 s early, 7 s of conference); lateness in whole µs.
-        #expect(report.ticks > 300)
+        // About 13 s of mixing (opened 1 s early, 12 s of conference: a window long enough that one late-packet gap under a loaded test pass stays under 10 %); lateness in whole µs.
+        #expect(report.ticks > 550)
         #expect(report.tickLatenessP99Us.map { $0 >= 0 && $0 == $0.rounded() } == true)
         // Nobody joined before its planned offset (ms after start_at).
         for member in members {
@@ -132,9 +132,9 @@ struct ConferenceExecutorTests {
         #expect(await bridge.offer(try #require(bridgePart)).accepted)
         #expect(await early.offer(parts[0]).accepted)
         #expect(await late.offer(parts[1]).accepted)
-        let bridgeResult = try #require(try await bridgeResults.result(run, seconds: 40))
-        let e = try #require(try await earlyResults.result(run, seconds: 40))
-        let l = try #require(try await lateResults.result(run, seconds: 40))
+        let bridgeResult = try #require(try await bridgeResults.result(run, seconds: 60))
+        let e = try #require(try await earlyResults.result(run, seconds: 60))
+        let l = try #require(try await lateResults.result(run, seconds: 60))
 
         // The PIN went to the bridge (which admitted both on it) and to nobody else.
         let legs = try #require(bridgeResult.bridge?.legs)
@@ -175,8 +175,8 @@ struct ConferenceExecutorTests {
         #expect(bridgePart == nil)
         #expect(await a.offer(parts[0]).accepted)
         #expect(await b.offer(parts[1]).accepted)
-        let ra = try #require(try await aResults.result(run, seconds: 40))
-        let rb = try #require(try await bResults.result(run, seconds: 40))
+        let ra = try #require(try await aResults.result(run, seconds: 60))
+        let rb = try #require(try await bResults.result(run, seconds: 60))
         for (result, other) in [(ra, "ag_B"), (rb, "ag_A")] {
             #expect(result.status == .passed, "\(String(describing: result.cause))")
             #expect(result.conference?.heard.map(\.agentID) == [other])
