@@ -55,7 +55,7 @@ struct ConferenceExecutorTests {
         let port = contact.split(separator: ":")[2].prefix { $0.isNumber }
         let run = "run-conf-3"
         let members = Self.members(ids, offsets: [0, 0.7, 1.4])
-        let start = Date().addingTimeInterval(2)
+        let start = Date().addingTimeInterval(4)
         let (bridgePart, parts) = Self.assignments(run, bridgeID: "ag_BR", uri: "sip:conf-\(run)@127.0.0.1:\(port);transport=udp",
                                                    members: members, durationS: 12, start: start, dtmf: "159", dtmfSender: "ag_P1")
         #expect(await bridge.offer(try #require(bridgePart)).accepted)
@@ -128,7 +128,7 @@ struct ConferenceExecutorTests {
         let run = "run-conf-pin"
         let members = Self.members(["ag_E", "ag_L"], offsets: [0, 3])
         let (bridgePart, parts) = Self.assignments(run, bridgeID: "ag_BR", uri: "sip:conf-\(run)@127.0.0.1:\(port)",
-                                                   members: members, durationS: 8, start: Date().addingTimeInterval(2), pin: "2468")
+                                                   members: members, durationS: 12, start: Date().addingTimeInterval(4), pin: "2468")
         #expect(await bridge.offer(try #require(bridgePart)).accepted)
         #expect(await early.offer(parts[0]).accepted)
         #expect(await late.offer(parts[1]).accepted)
