@@ -151,7 +151,8 @@ struct ConferenceExecutorTests {
         #expect(e.conference?.heard.first?.verdict == "continuous")
         #expect(l.conference?.heard.first?.verdict == "continuous")
         #expect(e.conference?.ownTone?.verdict == "absent")
-        #expect((legs[1].joinedAtMs) - (legs[0].joinedAtMs) > 2500)
+        // The bridge saw the late one join not before its offset (ms after start_at).
+        #expect(legs[1].joinedAtMs >= 3000)
 
         await bridge.shutdown()
         await early.shutdown()

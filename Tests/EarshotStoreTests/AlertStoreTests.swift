@@ -692,7 +692,11 @@ private let alertCrashChildVariable = "EARSHOT_STORE_ALERT_CRASH_CHILD_DB"
         let path = try #require(ProcessInfo.processInfo.environment[alertCrashChildVariable])
         let store = try SQLiteStorage(path: path)
         var batch = 0
-        while true {
+        // Until killed — or orphaned (its parent test gone: reparented) or after two minutes, so
+        // that a parent that failed before its kill never leaves a busy child behind.
+        let parent = getppid()
+        let until = Date().addingTimeInterval(120)
+        while getppid() == parent, Date() < until {
             let scope = AlertScope.pair("a\(batch)", "b\(batch)", callerSite: "hq", calleeSite: "branch")
             let track = alertTrack("al_\(batch)", .mosLow, scope, state: .firing, at: at(Double(batch)))
             let tr = transition("tr_\(batch)", track, at: at(Double(batch)))

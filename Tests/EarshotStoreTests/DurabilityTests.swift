@@ -73,7 +73,11 @@ private let crashChildVariable = "EARSHOT_STORE_CRASH_CHILD_DB"
         let path = try #require(ProcessInfo.processInfo.environment[crashChildVariable])
         let store = try SQLiteStorage(path: path)
         var batch = 0
-        while true {
+        // Until killed — or orphaned (its parent test gone: reparented) or after two minutes, so
+        // that a parent that failed before its kill never leaves a busy child behind.
+        let parent = getppid()
+        let until = Date().addingTimeInterval(120)
+        while getppid() == parent, Date() < until {
             let ids = (0..<10).map { "run-\(batch)-\($0)" }
             try await store.createRuns(ids.map { p2pRun($0, caller: "a1", callee: "a2") })
             let outcomes = try await store.ingest(ids.map { result($0, "a1", streams: [stream("a2", "a1", mos: 4.2)]) },
