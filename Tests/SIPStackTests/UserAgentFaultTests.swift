@@ -88,11 +88,14 @@ import Testing
         try await agent.start()
         let peer = try await Node.start([.udp])
         let peerPort = try #require(peer.layer.boundListeners.first?.port)
-        // The scripted callee answers each INVITE with 200 three times (the first and two
-        // "retransmissions"), and any BYE with 200.
+        // The scripted callee answers the INVITE with 200 three times (the first and two
+        // "retransmissions"), and any BYE with 200. A retransmitted INVITE (Timer A, when a
+        // loaded machine delays the answer past 500 ms) is not answered again.
+        let answered = Mutex(false)
         peer.layer.onMessage = { [weak layer = peer.layer, inbox = peer.inbox] incoming in
             inbox.record(incoming)
             guard let layer, case .request(let request) = incoming.message else { return }
+            if request.method == .invite, answered.withLock({ done in defer { done = true }; return done }) { return }
             Task {
                 switch request.method {
                 case .invite:
