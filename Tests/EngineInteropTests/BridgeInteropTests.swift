@@ -13,6 +13,10 @@ import Testing
 /// baresip records is the mix of the Earshot participants' tones — without its own (the
 /// bridge subtracts every member's own audio). baresip's recording is checked by
 /// scripts/peers/audio_check.py (its own Goertzel, in Python), not by Earshot's code.
+///
+/// Unlike the other engine interop tests this one is async (the bridge is an in-process user
+/// agent): scripts/test runs it in the conference pass, not beside the interop tests that wait
+/// synchronously and hold the cooperative threads its user agents need.
 @Suite struct BridgeInteropTests {
     static let baresipInstalled = Harness.shouldRun(Harness.installed("baresip"))
 
@@ -45,8 +49,11 @@ import Testing
 
         // baresip dials in first, playing 440 Hz (-12 dBFS), and records what it receives.
         let peer = try BaresipPeer.start(tone: 440, rtpPorts: Earshot.rtpPorts(48), dial: uri, in: scratch)
-        let joined = waitUntil(seconds: 20, interval: 0.1) {
-            ((try? String(contentsOfFile: "\(peer.logdir)/events.log", encoding: .utf8)) ?? "").contains("\"CALL_ESTABLISHED\"")
+        // Polled without blocking a cooperative thread: the bridge's user agent needs them.
+        var joined = false
+        for _ in 0..<300 where !joined {
+            joined = ((try? String(contentsOfFile: "\(peer.logdir)/events.log", encoding: .utf8)) ?? "").contains("\"CALL_ESTABLISHED\"")
+            if !joined { try await Task.sleep(for: .milliseconds(100)) }
         }
         try #require(joined, "baresip did not join the bridge: \(peer.process.output)")
 
