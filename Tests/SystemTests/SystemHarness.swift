@@ -71,12 +71,14 @@ final class OrganizerProcess {
     let scratch: ScratchDirectory
     let database: String
     let host: String
-    let port: Int
+    private(set) var port: Int
     let adminToken = "admin-\(UUID().uuidString)"
     let readToken = "read-\(UUID().uuidString)"
     var namespace: String?
     private(set) var process: SpawnedProcess?
     private var starts = 0
+    /// Whether the organizer ever came up (then its address is known to agents: keep it).
+    private var everAnswered = false
 
     var baseURL: String { "http://\(host):\(port)" }
     var agentURL: String { "ws://\(host):\(port)/v1/agent" }
@@ -114,6 +116,14 @@ final class OrganizerProcess {
         let up = waitUntil(seconds: 60, interval: 0.1) {
             p.hasExited || ((try? self.cli(["status"]))?.status == 0)
         }
+        // The port was free when it was picked; a test running beside this one can take it
+        // before the organizer binds it. On a first start (nobody knows the address yet) pick
+        // another and try again.
+        if p.hasExited, !everAnswered, starts <= 3, namespace == nil, p.errors.contains("Address already in use") {
+            port = System.freeTCPPort()
+            return try start()
+        }
+        if up, !p.hasExited { everAnswered = true }
         guard up, !p.hasExited else {
             throw SpawnError(description: "organizer did not start: exit \(String(describing: p.exitCode))\n\(p.errors)")
         }
