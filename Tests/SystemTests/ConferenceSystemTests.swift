@@ -228,7 +228,7 @@ struct ConferenceSystemTests {
 
         let detail = try Self.runConference(organizer, yaml: Self.suiteYAML(
             name: "room", members: participants,
-            conference: "bridge: uri\nuri: sip:room100@earshot.test\npin: \"4321\"\njoin_spread: 2s",
+            conference: "bridge: uri\nuri: sip:room100@earshot.test\npin: \"4321\"\njoin_spread: 2s\ndtmf_from: r1",
             via: "{proxy: \"127.0.0.1:\(proxyPort)\", domain: earshot.test}"), suite: "room", scratch: scratch)
         let conference = try Conference(detail)
         #expect(conference.status == "passed", "cause \(conference.cause ?? "-")")
