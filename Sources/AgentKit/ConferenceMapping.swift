@@ -57,6 +57,13 @@ extension ResultMapping {
                          verdict: toneVerdict(fraction: fraction), longestGapMs: Double(longestGap) * 20)
     }
 
+    /// When the DTMF sender `sender` plays the suite's digits, seconds after its own answer:
+    /// once every member should have joined (the last join + 2 s), at least 0.5 s in. The user
+    /// agent sends them after the PIN if that ends later.
+    public static func dtmfDelay(conference: ConferenceAssignment, sender: ConferenceMember) -> Double {
+        max(0.5, (conference.members.map(\.joinOffsetS).max() ?? 0) + 2 - sender.joinOffsetS)
+    }
+
     /// When digits went through the conference, in seconds on this participant's receiver
     /// timeline (0 = its answer), ±0.3 s: the digits it received or sent (ms offsets, start and
     /// end). When it saw none although the suite sends some (a bridge in `drop` mode, digits
@@ -70,8 +77,7 @@ extension ResultMapping {
         }
         if spans.isEmpty, let digits = conference.dtmf, !digits.isEmpty, let first = conference.members.first {
             let sender = conference.members.first { $0.agentID == conference.dtmfSender || $0.name == conference.dtmfSender } ?? first
-            let lastJoin = conference.members.map(\.joinOffsetS).max() ?? 0
-            let senderDelay = max(lastJoin + 2 - sender.joinOffsetS, admissionDelay(pin: conference.pin))
+            let senderDelay = max(dtmfDelay(conference: conference, sender: sender), admissionDelay(pin: conference.pin))
             let at = sender.joinOffsetS + senderDelay - member.joinOffsetS
             spans.append((at - 0.5)...(at + 0.2 * Double(digits.count) + 0.5))
         }

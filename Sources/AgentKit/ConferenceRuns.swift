@@ -138,8 +138,7 @@ extension AssignmentExecutor {
         headers.add(SIPHeaderName(runHeaderName), runID)
         headers.add(SIPHeaderName(agentHeaderName), agentID)
         let sends = (c.dtmfSender == agentID || c.dtmfSender == member.name) && !(c.dtmf ?? "").isEmpty
-        let lastJoin = c.members.map(\.joinOffsetS).max() ?? 0
-        let dtmfDelay = max(0.5, lastJoin + 2 - member.joinOffsetS)
+        let dtmfDelay = ResultMapping.dtmfDelay(conference: c, sender: member)
         return CallRequest(
             target: target, destination: destination, duration: .nanoseconds(Int64(stayS * 1e9)), payloadType: payloadType,
             dtmf: sends ? c.dtmf : nil, dtmfDelay: .nanoseconds(Int64(dtmfDelay * 1e9)),
